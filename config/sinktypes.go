@@ -1,0 +1,16 @@
+package config
+
+import "slices"
+
+// sinkKeys lists, for each sink type, the keys a [sink.<name>] table of that type may hold
+// besides type. Any other key is an error, so a key meant for another type of destination is
+// caught rather than ignored. A new sink type is a new row here (and in SinkTypes), plus its
+// defaults in defaultSink.
+var sinkKeys = map[string][]string{
+	"file": {"path", "max_file_bytes", "max_file_age", "compress", "max_age", "queue", "retry"},
+}
+
+// sinkTakes reports whether a sink of type typ takes key.
+func sinkTakes(typ, key string) bool {
+	return key == "type" || slices.Contains(sinkKeys[typ], key)
+}

@@ -1,0 +1,489 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"net"
+	"os"
+	"path"
+	"reflect"
+	"regexp"
+	"regexp/syntax"
+	"slices"
+	"strconv"
+	"strings"
+
+	"claude-otel-gw/telemetry"
+)
+
+// checker finds every problem a decoded config has beyond types: ranges, names, references
+// between tables, files that must exist.
+type checker struct {
+	c      *Config
+	failed map[string]bool
+	open   map[string][]string
+	// asWritten holds path-like values as written, before ~ and the config's folder were
+	// applied, so that messages show what the user wrote.
+	asWritten map[string]string
+	errs      Errors
+}
+
+var nameRE = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
+
+const nameRule = "want a lower-case letter, then lower-case letters, digits, _ or -"
+
+// bad reports whether key, or a table holding it, could not be decoded: its problem is
+// already reported.
+func (v *checker) bad(key string) bool {
+	for k := key; k != ""; k = parentPath(k) {
+		if v.failed[k] {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *checker) report(key string, at Position, format string, args ...any) {
+	if v.bad(key) {
+		return
+	}
+	v.errs = append(v.errs, newError(v.c.Source, at, key, fmt.Sprintf(format, args...)))
+}
+
+// errf reports a problem with key's value.
+func (v *checker) errf(key string, format string, args ...any) {
+	v.report(key, v.c.pos.at(key), format, args...)
+}
+
+// errElem reports a problem with element i of the list at key.
+func (v *checker) errElem(key string, i int, format string, args ...any) {
+	v.report(key, v.c.pos.at(indexKey(key, i)), format, args...)
+}
+
+// errKey reports a problem with the key itself, such as its name.
+func (v *checker) errKey(key string, format string, args ...any) {
+	v.report(key, v.c.pos.keyAt(key), format, args...)
+}
+
+// missing reports a required key that was not written, at the header of its table.
+func (v *checker) missing(key, why string) {
+	v.report(key, v.c.pos.at(parentPath(key)), "required key is missing%s", why)
+}
+
+// validate runs every check on a decoded config with its defaults applied.
+func validate(c *Config, failed map[string]bool, open map[string][]string, asWritten map[string]string) Errors {
+	v := &checker{c: c, failed: failed, open: open, asWritten: asWritten}
+	if c.ShutdownTimeout <= 0 {
+		v.errf("shutdown_timeout", "must be greater than 0 (%s)", c.ShutdownTimeout)
+	}
+	v.listeners()
+	v.ingest()
+	if c.State.Dir == "" {
+		v.errf("state.dir", "not set, and there is no platform default (set HOME or XDG_STATE_HOME)")
+	}
+	v.oneOf("log.level", c.Log.Level, "debug", "info", "warn", "error")
+	v.oneOf("log.format", c.Log.Format, "text", "json")
+	for _, name := range slices.Sorted(maps.Keys(c.Redaction)) {
+		v.profile(name, c.Redaction[name])
+	}
+	v.routes()
+	for _, name := range slices.Sorted(maps.Keys(c.Sinks)) {
+		v.sink(name, c.Sinks[name])
+	}
+	return v.errs
+}
+
+func (v *checker) oneOf(key, got string, allowed ...string) {
+	if !slices.Contains(allowed, got) {
+		v.errf(key, "want %s (%s)", orList(allowed), quoteString(got))
+	}
+}
+
+// orList writes "a, b or c".
+func orList(words []string) string {
+	if len(words) == 1 {
+		return words[0]
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// listener is one listen address, turned on.
+type listener struct {
+	key, addr string
+	host      string
+	port      uint64
+}
+
+func (v *checker) listeners() {
+	c := v.c
+	var on []listener
+	for _, l := range []struct{ key, addr string }{
+		{"ingest.grpc_listen", c.Ingest.GRPCListen},
+		{"ingest.http_listen", c.Ingest.HTTPListen},
+		{"admin.listen", c.Admin.Listen},
+	} {
+		if l.addr == "" {
+			continue // turned off
+		}
+		host, port, err := net.SplitHostPort(l.addr)
+		if err != nil {
+			v.errf(l.key, "not a host:port address (%s)", quoteString(l.addr))
+			continue
+		}
+		p, err := strconv.ParseUint(port, 10, 16)
+		if err != nil {
+			v.errf(l.key, "not a port number 0-65535 (%s)", quoteString(l.addr))
+			continue
+		}
+		if !isLoopback(host) && !c.Ingest.AllowInsecureRemote {
+			v.errf(l.key, "not a loopback address: telemetry would cross the network unencrypted; set ingest.allow_insecure_remote = true to allow it (%s)", quoteString(l.addr))
+		}
+		if ip := net.ParseIP(host); ip != nil {
+			host = ip.String()
+		}
+		cur := listener{key: l.key, addr: l.addr, host: strings.ToLower(host), port: p}
+		for _, prev := range on {
+			// Port 0 picks a free port each time, so two of them never collide.
+			if cur.port != 0 && cur.port == prev.port && cur.host == prev.host {
+				v.errf(l.key, "same address as %s (%s)", prev.key, quoteString(l.addr))
+			}
+		}
+		on = append(on, cur)
+	}
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
+
+func (v *checker) ingest() {
+	in := v.c.Ingest
+	if in.MaxRequestBytes < 1 || in.MaxRequestBytes > 1<<30 {
+		v.errf("ingest.max_request_bytes", "must be between 1 and 1GiB (%s)", in.MaxRequestBytes)
+	}
+	if in.MaxNestingDepth < 1 || in.MaxNestingDepth > 256 {
+		v.errf("ingest.max_nesting_depth", "must be between 1 and 256 (%d)", in.MaxNestingDepth)
+	}
+	for _, t := range []struct {
+		key string
+		d   Duration
+	}{
+		{"ingest.read_header_timeout", in.ReadHeaderTimeout},
+		{"ingest.read_timeout", in.ReadTimeout},
+		{"ingest.idle_timeout", in.IdleTimeout},
+	} {
+		if t.d <= 0 {
+			v.errf(t.key, "must be greater than 0 (%s)", t.d)
+		}
+	}
+}
+
+func (v *checker) profile(name string, r *Redaction) {
+	key := joinKey("redaction", name)
+	switch {
+	case name == NoRedaction:
+		v.errKey(key, `%q is reserved: a route says redaction = "none" to send records unredacted`, NoRedaction)
+	case !nameRE.MatchString(name):
+		v.errKey(key, "not a valid profile name (%s)", nameRule)
+	}
+
+	seen := map[string]bool{}
+	for i, d := range r.Detectors {
+		switch {
+		case !slices.Contains(Detectors, d):
+			v.errElem(key+".detectors", i, "unknown detector %s (known: %s)", quoteString(d), strings.Join(Detectors, ", "))
+		case seen[d]:
+			v.errElem(key+".detectors", i, "%s is listed twice", quoteString(d))
+		}
+		seen[d] = true
+	}
+
+	v.oneOf(key+".action", r.Action, "mask", "hash")
+	if r.Action == "hash" && r.HashKeyFile == "" {
+		if v.c.pos.written(key + ".hash_key_file") {
+			v.errf(key+".hash_key_file", `must not be empty when action = "hash"`)
+		} else {
+			v.missing(key+".hash_key_file", ` (action = "hash" needs a key)`)
+		}
+	}
+	if r.HashKeyFile != "" {
+		v.keyFile(key+".hash_key_file", r.HashKeyFile)
+	}
+
+	for _, list := range []struct {
+		key  string
+		keys []string
+	}{{key + ".drop_keys", r.DropKeys}, {key + ".mask_keys", r.MaskKeys}} {
+		for i, k := range list.keys {
+			if k == "" {
+				v.errElem(list.key, i, "an attribute key must not be empty")
+			}
+		}
+	}
+
+	names := map[string]int{}
+	for i, p := range r.Patterns {
+		pkey := indexKey(key+".pattern", i)
+		v.pattern(pkey, p)
+		if p.Name == "" {
+			continue
+		}
+		if first, dup := names[p.Name]; dup {
+			v.errf(pkey+".name", "already used by %s (%s)", indexKey(key+".pattern", first), quoteString(p.Name))
+			continue
+		}
+		names[p.Name] = i
+	}
+}
+
+// keyFile checks that a key file can be read: a missing key must stop the gateway from
+// starting, not fail the first record it redacts.
+func (v *checker) keyFile(key, name string) {
+	shown := quoteString(v.writtenAs(key, name))
+	info, err := os.Stat(name)
+	if err != nil {
+		v.errf(key, "cannot read the key: %v (%s)", pathErrReason(err), shown)
+		return
+	}
+	if !info.Mode().IsRegular() {
+		v.errf(key, "not a regular file (%s)", shown)
+		return
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		v.errf(key, "cannot read the key: %v (%s)", pathErrReason(err), shown)
+		return
+	}
+	defer f.Close()
+	if n, err := f.Read(make([]byte, 1)); n == 0 {
+		if err == nil || errors.Is(err, io.EOF) {
+			v.errf(key, "the key file is empty (%s)", shown)
+		} else {
+			v.errf(key, "cannot read the key: %v (%s)", pathErrReason(err), shown)
+		}
+	}
+}
+
+// pathErrReason drops the path from an os error: the message shows the path as written.
+func pathErrReason(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+func (v *checker) writtenAs(key, resolved string) string {
+	if s, ok := v.asWritten[key]; ok {
+		return s
+	}
+	return resolved
+}
+
+func (v *checker) pattern(key string, p *Pattern) {
+	switch {
+	case !v.c.pos.written(key + ".name"):
+		v.missing(key+".name", "")
+	case slices.Contains(Detectors, p.Name):
+		v.errf(key+".name", "the name of a built-in detector; choose another (%s)", quoteString(p.Name))
+	case !nameRE.MatchString(p.Name):
+		v.errf(key+".name", "not a valid pattern name (%s) (%s)", nameRule, quoteString(p.Name))
+	}
+	if !v.c.pos.written(key + ".regex") {
+		v.missing(key+".regex", "")
+		return
+	}
+	re, err := regexp.Compile(p.Regex)
+	if err != nil {
+		msg := err.Error()
+		var se *syntax.Error
+		if errors.As(err, &se) {
+			msg = se.Code.String()
+			if se.Expr != "" && se.Expr != p.Regex {
+				msg += " at " + quoteString(se.Expr)
+			}
+		}
+		v.errf(key+".regex", "does not compile: %s (%s)", msg, quoteString(p.Regex))
+		return
+	}
+	if re.MatchString("") {
+		v.errf(key+".regex", "matches the empty string (%s)", quoteString(p.Regex))
+	}
+}
+
+func (v *checker) routes() {
+	c := v.c
+	if len(c.Routes) == 0 {
+		if !v.c.pos.written("route") {
+			v.report("route", Position{}, "at least one [[route]] is required")
+		} else {
+			v.errf("route", "at least one [[route]] is required")
+		}
+		return
+	}
+	names := map[string]int{}
+	for i, r := range c.Routes {
+		key := indexKey("route", i)
+		switch {
+		case !c.pos.written(key + ".name"):
+			v.missing(key+".name", "")
+		case r.Name == "":
+			v.errf(key+".name", "must not be empty")
+		default:
+			if first, dup := names[r.Name]; dup {
+				v.errf(key+".name", "already used by %s (%s)", indexKey("route", first), quoteString(r.Name))
+			} else {
+				names[r.Name] = i
+			}
+		}
+		v.signals(key+".signals", r.Signals)
+		for j, g := range r.Names {
+			v.glob(key+".names", indexKey(key+".names", j), g)
+		}
+		for _, k := range slices.Sorted(maps.Keys(r.Match)) {
+			if k == "" {
+				v.errKey(joinKey(key+".match", k), "an attribute key must not be empty")
+			}
+		}
+		if r.Redaction != NoRedaction && c.Redaction[r.Redaction] == nil && !v.failed["redaction"] {
+			v.errf(key+".redaction", "profile %s is not defined (defined: %s, or %q)",
+				quoteString(r.Redaction), strings.Join(slices.Sorted(maps.Keys(c.Redaction)), ", "), NoRedaction)
+		}
+		v.routeSinks(key+".sinks", r.Sinks)
+		for j, d := range r.Drop {
+			v.drop(indexKey(key+".drop", j), d)
+		}
+	}
+}
+
+func (v *checker) signals(key string, signals []string) {
+	if v.c.pos.written(key) && len(signals) == 0 {
+		v.errf(key, "must not be empty (leave it out to take all three)")
+		return
+	}
+	known := make([]string, len(telemetry.Signals))
+	for i, s := range telemetry.Signals {
+		known[i] = s.String()
+	}
+	seen := map[string]bool{}
+	for i, s := range signals {
+		switch {
+		case !slices.Contains(known, s):
+			v.errElem(key, i, "unknown signal %s (known: %s)", quoteString(s), strings.Join(known, ", "))
+		case seen[s]:
+			v.errElem(key, i, "%s is listed twice", quoteString(s))
+		}
+		seen[s] = true
+	}
+}
+
+// glob checks a name pattern the way the router will use it.
+func (v *checker) glob(key, at, g string) {
+	if g == "" {
+		v.report(key, v.c.pos.at(at), "a name pattern must not be empty")
+		return
+	}
+	if _, err := path.Match(g, ""); err != nil {
+		v.report(key, v.c.pos.at(at), "not a valid glob (%s)", quoteString(g))
+	}
+}
+
+func (v *checker) routeSinks(key string, sinks []string) {
+	if !v.c.pos.written(key) {
+		v.missing(key, "")
+		return
+	}
+	if len(sinks) == 0 {
+		v.errf(key, "must not be empty")
+		return
+	}
+	if v.failed["sink"] {
+		return // the sinks could not be read, so which are defined is not known
+	}
+	defined := "no sinks are defined"
+	if len(v.c.Sinks) > 0 {
+		defined = "defined: " + strings.Join(slices.Sorted(maps.Keys(v.c.Sinks)), ", ")
+	}
+	seen := map[string]bool{}
+	for i, s := range sinks {
+		switch {
+		case v.c.Sinks[s] == nil:
+			v.errElem(key, i, "sink %s is not defined (%s)", quoteString(s), defined)
+		case seen[s]:
+			v.errElem(key, i, "%s is listed twice", quoteString(s))
+		}
+		seen[s] = true
+	}
+}
+
+func (v *checker) drop(key string, d *DropRule) {
+	written := func(k string) bool { return v.c.pos.written(key + "." + k) }
+	if !written("name") && !written("attribute") {
+		v.errf(key, "a drop rule needs name or attribute")
+	}
+	if written("name") {
+		v.glob(key+".name", key+".name", d.Name)
+	}
+	if written("attribute") && d.Attribute == "" {
+		v.errf(key+".attribute", "must not be empty")
+	}
+	switch {
+	case written("equals") && written("contains"):
+		v.errf(key+".contains", "give equals or contains, not both")
+	case written("attribute") && !written("equals") && !written("contains"):
+		v.errf(key+".attribute", "needs equals or contains")
+	case !written("attribute") && written("equals"):
+		v.errf(key+".equals", "needs attribute")
+	case !written("attribute") && written("contains"):
+		v.errf(key+".contains", "needs attribute")
+	}
+	if written("contains") && d.Contains == "" {
+		v.errf(key+".contains", "must not be empty")
+	}
+}
+
+func (v *checker) sink(name string, s *Sink) {
+	key := joinKey("sink", name)
+	if !nameRE.MatchString(name) {
+		v.errKey(key, "not a valid sink name (%s)", nameRule)
+	}
+	_, known := sinkKeys[s.Type]
+	switch {
+	case !v.c.pos.written(key + ".type"):
+		v.missing(key+".type", fmt.Sprintf(" (want %s)", orList(SinkTypes)))
+	case !known:
+		v.errf(key+".type", "unknown sink type %s (known: %s)", quoteString(s.Type), strings.Join(SinkTypes, ", "))
+	}
+	// Which keys apply depends on the type. Under a type this build does not know, the type is
+	// the one problem worth reporting; without a type, any key of any sink type may be meant.
+	all := fieldsOf(reflect.TypeFor[Sink]()).names
+	typed := v.c.pos.written(key + ".type")
+	for _, k := range v.open[key] {
+		switch {
+		case known && !sinkTakes(s.Type, k):
+			v.errKey(joinKey(key, k), "not a key of a %s sink%s", quoteString(s.Type), suggest(k, sinkKeys[s.Type]))
+		case !typed && !slices.Contains(all, k):
+			v.errKey(joinKey(key, k), "unknown key%s", suggest(k, all))
+		}
+	}
+	if s.Type == "file" && s.MaxFileBytes < 4<<10 {
+		v.errf(key+".max_file_bytes", "must be at least 4KiB (%s)", s.MaxFileBytes)
+	}
+	if s.Queue.MaxBytes <= 0 {
+		v.errf(key+".queue.max_bytes", "must be greater than 0 (%s)", s.Queue.MaxBytes)
+	}
+	v.oneOf(key+".queue.when_full", s.Queue.WhenFull, "refuse", "drop_oldest")
+	r := s.Retry
+	if r.InitialInterval <= 0 {
+		v.errf(key+".retry.initial_interval", "must be greater than 0 (%s)", r.InitialInterval)
+	} else if r.MaxInterval < r.InitialInterval {
+		v.errf(key+".retry.max_interval", "must be at least initial_interval, %s (%s)", r.InitialInterval, r.MaxInterval)
+	}
+}
