@@ -1,0 +1,180 @@
+// Package file is the file destination: it appends each export request as one line of OTLP/JSON
+// to a file per signal under one folder (<signal>-<UTC timestamp>.jsonl, mode 0600 in a 0700
+// folder), rotates the files by size and age, gzips rotated files and removes them once older
+// than a maximum age.
+//
+// Lines reach the operating system with one write each and are synced to disk when a file is
+// rotated or closed, not after every line: a crash of the gateway loses nothing written, a crash
+// of the machine may lose the last lines.
+//
+// It is not for queueing or retrying: the sinks engine in front of it does that, and a failed
+// Write is simply returned for it to retry.
+package file
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"claude-otel-gw/sinks"
+	"claude-otel-gw/telemetry"
+	"claude-otel-gw/telemetry/otlpjson"
+)
+
+var _ sinks.Writer = (*Writer)(nil)
+
+// Options configure a Writer.
+type Options struct {
+	Dir          string        // folder; created 0700 (and chmod'ed 0700 if it exists looser)
+	MaxFileBytes int64         // rotate when a file would exceed this (0: never by size)
+	MaxFileAge   time.Duration // rotate a file this old, when its next line arrives (0: never by age)
+	Compress     bool          // gzip rotated files (name.jsonl.gz), removing the .jsonl
+	// MaxAge deletes rotated files once both the time in their name and their modification time
+	// are older than this, at startup and at each rotation (0: keep them).
+	MaxAge time.Duration
+	Logger *slog.Logger
+	Now    func() time.Time // for tests; nil means time.Now
+}
+
+// Writer writes requests to files. It is safe for concurrent use: each signal has its own file
+// and lock, so the three signals are written in parallel.
+type Writer struct {
+	o     Options
+	log   *slog.Logger
+	files [telemetry.Traces + 1]*current // by signal
+
+	// curMu guards cur, the names of the files being written, which cleanup must not touch.
+	// Creating a file and marking it current happen under it together.
+	curMu sync.Mutex
+	cur   map[string]bool
+
+	maint maintainer
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// errClosed is returned by Write after Close.
+var errClosed = errors.New("file writer closed")
+
+// New prepares the folder (creating it 0700, tightening it to 0700 if others may read it),
+// checks that a file can be created in it, and starts the background work: compressing rotated
+// files a previous run left uncompressed, and removing files older than MaxAge.
+func New(o Options) (*Writer, error) {
+	if o.Dir == "" {
+		return nil, errors.New("file sink: no folder given")
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if err := prepareDir(o.Dir, o.Logger); err != nil {
+		return nil, err
+	}
+	w := &Writer{o: o, log: o.Logger, cur: make(map[string]bool)}
+	for _, sig := range telemetry.Signals {
+		w.files[sig] = &current{sig: sig}
+	}
+	if err := w.startMaintenance(); err != nil {
+		return nil, err
+	}
+	return w, nil
+}
+
+func prepareDir(dir string, log *slog.Logger) error {
+	fi, err := os.Stat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return fmt.Errorf("file sink: %w", err)
+		}
+		// MkdirAll's mode passes through the umask; the folder must be 0700 whatever it is.
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("file sink: %w", err)
+		}
+		fi, err = os.Stat(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("file sink: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("file sink: %s is not a folder", dir)
+	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("file sink: folder %s is open to others (%v) and cannot be tightened: %w", dir, perm, err)
+		}
+		log.Info("file sink: tightened folder permissions", "dir", dir, "was", perm.String(), "now", fs.FileMode(0o700).String())
+	}
+	probe, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("file sink: folder %s is not writable: %w", dir, err)
+	}
+	probe.Close()
+	if err := os.Remove(probe.Name()); err != nil {
+		return fmt.Errorf("file sink: folder %s: %w", dir, err)
+	}
+	return nil
+}
+
+// maxKeptBuffer bounds the encoding buffer a signal keeps between writes, so one huge request
+// does not pin its size in memory for good.
+const maxKeptBuffer = 1 << 20
+
+// Write appends r to its signal's file as one line of OTLP/JSON, in one write call, rotating
+// the file first if the line would push it over MaxFileBytes or the file is older than
+// MaxFileAge. An empty or unencodable request is refused for good; anything the file system
+// says is returned for the engine to retry.
+func (w *Writer) Write(ctx context.Context, r telemetry.Request) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	sig := r.Signal()
+	if sig == 0 {
+		return sinks.Permanent(errors.New("file sink: empty request"))
+	}
+	c := w.files[sig]
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return errClosed
+	}
+	var err error
+	c.buf, err = otlpjson.AppendMarshal(c.buf[:0], r.Message())
+	if err != nil {
+		return sinks.Permanent(fmt.Errorf("file sink: encoding a %s request: %w", sig, err))
+	}
+	c.buf = append(c.buf, '\n')
+	defer func() {
+		if cap(c.buf) > maxKeptBuffer {
+			c.buf = nil
+		}
+	}()
+	return w.writeLine(c, c.buf)
+}
+
+// Close syncs and closes the open files and waits for the background compression and cleanup
+// to finish. The files being written are left as .jsonl; the next New compresses them.
+func (w *Writer) Close() error {
+	w.closeOnce.Do(func() {
+		var errs []error
+		for _, sig := range telemetry.Signals {
+			c := w.files[sig]
+			c.mu.Lock()
+			if c.f != nil {
+				errs = append(errs, w.closeFile(c))
+			}
+			c.closed = true
+			c.mu.Unlock()
+		}
+		w.stopMaintenance()
+		w.closeErr = errors.Join(errs...)
+	})
+	return w.closeErr
+}
