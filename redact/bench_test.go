@@ -1,0 +1,82 @@
+package redact
+
+import (
+	"strings"
+	"testing"
+
+	"claude-otel-gw/admin"
+	"claude-otel-gw/config"
+)
+
+// prose is ordinary text from a coding session: numbers, versions, paths, times, ids, but
+// nothing to redact.
+const prose = `The queue in sinks/queue.go:142 drops the oldest batch when it is full; before v1.85.0 it
+refused new data instead, which made Claude Code give up after 0.6 s. I ran go test -race ./...
+at 2026-11-25T20:39:55Z and it took 1m42.5s for 1048576 bytes in 3 batches of 349525 records.
+Session 50feffc1-e20e-46c3-836e-e6859465276c used claude-opus-5-5 for 1200 input tokens, costing
+$0.00762; commit 3f786850e387550fdab836ed7e6dc881de23001b fixes the race. Listen on :8080 and
+proxy to localhost:4317, then reset the password flow so users can change their password. The
+span 93a278a4e4e1e8da belongs to trace 5b8efff798038103d269b633813fc60c, and the image digest is
+sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 for release 1.26.8.`
+
+func benchString(b *testing.B, p *Profile, text string) {
+	b.ReportAllocs()
+	b.SetBytes(int64(len(text)))
+	for b.Loop() {
+		p.String(text)
+	}
+}
+
+func BenchmarkStringProse(b *testing.B) {
+	p, _ := Compile("default", nil, admin.NewTestMetrics())
+	if p.String(prose) != prose {
+		b.Fatalf("prose changed: %q", p.String(prose))
+	}
+	benchString(b, p, prose)
+}
+
+func BenchmarkStringSecrets(b *testing.B) {
+	var texts []string
+	for _, c := range readCorpus(b) {
+		if len(c.Redact) > 0 {
+			texts = append(texts, c.Text)
+		}
+	}
+	text := strings.Join(texts, "\n")
+	for _, action := range []string{"mask", "hash"} {
+		b.Run(action, func(b *testing.B) {
+			cfg := &config.Redaction{Action: action}
+			if action == "hash" {
+				cfg.HashKeyFile = writeKeyFile(b, "bench")
+			}
+			p, err := Compile("default", cfg, admin.NewTestMetrics())
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchString(b, p, text)
+		})
+	}
+}
+
+func benchRedact(b *testing.B, path string) {
+	p, _ := Compile("default", nil, admin.NewTestMetrics())
+	in := readCaptured(b, path)
+	records := in.Records()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := p.Redact(in); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(records*b.N)/b.Elapsed().Seconds(), "records/s")
+}
+
+// BenchmarkRedactLogs redacts the captured request with a prompt full of personal data.
+func BenchmarkRedactLogs(b *testing.B) {
+	benchRedact(b, "../testdata/claude-code/01-prompt-pii-grpc/logs.grpc.pb")
+}
+
+// BenchmarkRedactMetrics redacts a captured request with nothing to redact.
+func BenchmarkRedactMetrics(b *testing.B) {
+	benchRedact(b, "../testdata/claude-code/01-prompt-pii-grpc/metrics.grpc.pb")
+}
