@@ -1,0 +1,165 @@
+// Command claude-otel-gw is the gateway between Claude Code's OpenTelemetry export and the
+// places its telemetry must go: it ingests OTLP, routes and redacts it per destination, and
+// delivers it through bounded queues. See README.md.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"claude-otel-gw/config"
+	"claude-otel-gw/gateway"
+	"claude-otel-gw/redact"
+)
+
+// version is set at build time: -ldflags "-X main.version=v1.2.3".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is the whole program; it returns the exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("claude-otel-gw", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		configPath  = fs.String("config", "", "config file (default: the platform config path if it exists, else the embedded default)")
+		check       = fs.Bool("check", false, "validate the config and exit: 0 valid, 1 invalid")
+		printConfig = fs.Bool("print-config", false, "print the effective config (defaults filled in, secrets masked) and exit")
+		showVersion = fs.Bool("version", false, "print the version and exit")
+		redactStdin = fs.Bool("redact", false, "read text on stdin and write it redacted: a dry run of a redaction profile")
+		profile     = fs.String("profile", config.DefaultProfile, "the redaction profile --redact uses")
+	)
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "claude-otel-gw: unexpected argument %q\n", fs.Arg(0))
+		return 2
+	}
+	info := buildInfo()
+	if *showVersion {
+		fmt.Fprintf(stdout, "claude-otel-gw %s (revision %s, %s)\n", info.Version, info.Revision, runtime.Version())
+		return 0
+	}
+
+	cfg, err := loadConfig(*configPath)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	switch {
+	case *printConfig:
+		if err := cfg.Print(stdout); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		return 0
+	case *redactStdin:
+		return redactText(cfg, *profile, stdin, stdout, stderr)
+	}
+
+	log := newLogger(cfg.Log, stderr)
+	gw, err := gateway.Build(cfg, log, info)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if *check {
+		if err := gw.Close(); err != nil {
+			fmt.Fprintln(stderr, err)
+			return 1
+		}
+		fmt.Fprintf(stdout, "%s: ok\n", cfg.Source)
+		return 0
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	// Until reload lands, a SIGHUP must not kill the daemon (Go's default for SIGHUP).
+	signal.Ignore(syscall.SIGHUP)
+	if err := gw.Start(ctx); err != nil {
+		log.Error("start failed", "err", err)
+		return 1
+	}
+	<-ctx.Done()
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())
+	defer cancel()
+	if err := gw.Shutdown(sctx); err != nil {
+		log.Error("shutdown", "err", err)
+		return 1
+	}
+	log.Info("stopped")
+	return 0
+}
+
+// loadConfig reads the explicit config, else the platform default file, else the embedded one.
+func loadConfig(explicit string) (*config.Config, error) {
+	path, err := config.Locate(explicit)
+	if err != nil {
+		return nil, err
+	}
+	if path == "" {
+		return config.Embedded()
+	}
+	return config.Load(path)
+}
+
+func redactText(cfg *config.Config, profile string, stdin io.Reader, stdout, stderr io.Writer) int {
+	pc, ok := cfg.Redaction[profile]
+	if !ok {
+		fmt.Fprintf(stderr, "claude-otel-gw: no redaction profile %q\n", profile)
+		return 1
+	}
+	p, err := redact.Compile(profile, pc, nil)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	in, err := io.ReadAll(stdin)
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if _, err := io.WriteString(stdout, p.String(string(in))); err != nil {
+		return 1
+	}
+	return 0
+}
+
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func buildInfo() gateway.Info {
+	info := gateway.Info{Version: version, Revision: "unknown"}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if info.Version == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			info.Version = bi.Main.Version
+		}
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				info.Revision = s.Value
+			}
+		}
+	}
+	return info
+}
