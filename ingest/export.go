@@ -40,7 +40,7 @@ func (s *Server) consume(ctx context.Context, r telemetry.Request) (err error) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
-			if ok, suppressed := s.panicLog.allow(time.Now()); ok {
+			if ok, suppressed := s.panicLog.Allow(time.Now()); ok {
 				s.log.Error("consumer panicked; the request was refused and the gateway carries on",
 					"signal", r.Signal().String(), "panic", fmt.Sprint(p), "stack", string(debug.Stack()),
 					"suppressed", suppressed)
@@ -84,7 +84,7 @@ func (s *Server) refused(t transport, sig telemetry.Signal, r telemetry.Request,
 		s.counters.refusedRecords[sig][ref.reason].Add(float64(n))
 	}
 	attrs = append(attrs, slog.Int("records", n), slog.String("error", err.Error()))
-	ok, suppressed := s.refusalLog.allow(time.Now())
+	ok, suppressed := s.refusalLog.Allow(time.Now())
 	if !ok {
 		s.log.LogAttrs(context.Background(), slog.LevelDebug, "export refused", attrs...)
 		return ref

@@ -13,6 +13,7 @@ import (
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/config"
+	"claude-otel-gw/internal/logevery"
 
 	"google.golang.org/grpc"
 )
@@ -35,8 +36,8 @@ type Server struct {
 	log      *slog.Logger
 	counters *counters
 
-	refusalLog logLimiter
-	panicLog   logLimiter
+	refusalLog logevery.Limiter
+	panicLog   logevery.Limiter
 	inflight   atomic.Int64 // requests being handled, on either transport
 
 	grpc *grpc.Server
@@ -73,8 +74,8 @@ func New(cfg config.Ingest, next Consumer, m *admin.Metrics, log *slog.Logger) (
 		next:       next,
 		log:        log,
 		counters:   newCounters(m),
-		refusalLog: logLimiter{every: logInterval},
-		panicLog:   logLimiter{every: logInterval},
+		refusalLog: logevery.Limiter{Every: logInterval},
+		panicLog:   logevery.Limiter{Every: logInterval},
 		stopped:    make(chan struct{}),
 	}
 	if cfg.GRPCListen != "" {

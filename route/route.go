@@ -10,11 +10,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/config"
+	"claude-otel-gw/internal/logevery"
 	"claude-otel-gw/telemetry"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -47,9 +47,6 @@ type Router struct {
 
 	// dropped[signal][reason] are resolved metric children.
 	dropped map[telemetry.Signal]map[string]prometheus.Counter
-
-	failMu   sync.Mutex
-	failLast map[string]time.Time // profile -> last time a redaction failure was logged
 }
 
 type route struct {
@@ -72,6 +69,7 @@ type profile struct {
 	name     string
 	redactor Redactor // nil for "none"
 	targets  []Target
+	failLog  logevery.Limiter
 }
 
 // Drop reasons.
@@ -85,7 +83,7 @@ const (
 // redaction = "none" need none); targets every sink by name. A route naming a missing profile or
 // sink is an error (the config loader reports these with positions first).
 func New(routes []*config.Route, profiles map[string]Redactor, targets map[string]Target, m *admin.Metrics, log *slog.Logger) (*Router, error) {
-	r := &Router{m: m, log: log, failLast: map[string]time.Time{}, dropped: map[telemetry.Signal]map[string]prometheus.Counter{}}
+	r := &Router{m: m, log: log, dropped: map[telemetry.Signal]map[string]prometheus.Counter{}}
 	for _, s := range telemetry.Signals {
 		r.dropped[s] = map[string]prometheus.Counter{}
 		for _, reason := range []string{reasonNoRoute, reasonDropRule, reasonRedactionFailed} {
@@ -100,7 +98,7 @@ func New(routes []*config.Route, profiles map[string]Redactor, targets map[strin
 		}
 		p := byProfile[pname]
 		if p == nil {
-			p = &profile{name: pname}
+			p = &profile{name: pname, failLog: logevery.Limiter{Every: time.Minute}}
 			if pname != config.NoRedaction {
 				red, ok := profiles[pname]
 				if !ok || red == nil {
@@ -190,7 +188,7 @@ func (r *Router) Consume(ctx context.Context, req telemetry.Request) error {
 			var err error
 			redacted, err = p.redactor.Redact(view)
 			if err != nil {
-				r.redactionFailed(p.name, sig, ps.all.count(), err)
+				r.redactionFailed(p, sig, ps.all.count(), err)
 				continue
 			}
 		}
@@ -238,14 +236,10 @@ func admit(ctx context.Context, ds []delivery) error {
 	return first
 }
 
-func (r *Router) redactionFailed(profile string, sig telemetry.Signal, records int, err error) {
+func (r *Router) redactionFailed(p *profile, sig telemetry.Signal, records int, err error) {
 	r.dropped[sig][reasonRedactionFailed].Add(float64(records))
-	r.failMu.Lock()
-	defer r.failMu.Unlock()
-	if time.Since(r.failLast[profile]) < time.Minute {
-		return
+	if ok, suppressed := p.failLog.Allow(time.Now()); ok {
+		r.log.Error("redaction failed; the records were withheld from this profile's sinks",
+			"profile", p.name, "signal", sig.String(), "records", records, "err", err, "earlier_failures_not_logged", suppressed)
 	}
-	r.failLast[profile] = time.Now()
-	r.log.Error("redaction failed; records withheld from this profile's sinks (logged at most once a minute)",
-		"profile", profile, "signal", sig.String(), "records", records, "err", err)
 }

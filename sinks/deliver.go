@@ -3,13 +3,15 @@ package sinks
 import (
 	"context"
 	"time"
+
+	"claude-otel-gw/internal/logevery"
 )
 
 // run is the worker: it takes requests from the queue, oldest first, and delivers each before
 // taking the next. It returns when the queue is closed and drained, or when ctx ends.
 func (s *Sink) run(ctx context.Context) {
 	defer close(s.workerDone)
-	var fails failureLog
+	fails := newFailureLog()
 	for ctx.Err() == nil {
 		e, ok := s.q.take(ctx)
 		if !ok {
@@ -28,7 +30,7 @@ func (s *Sink) run(ctx context.Context) {
 			count(&s.m.droppedStop, &e)
 			return
 		}
-		s.deliver(ctx, &e, &fails)
+		s.deliver(ctx, &e, fails)
 	}
 }
 
@@ -81,7 +83,7 @@ func (s *Sink) deliver(ctx context.Context, e *entry, fails *failureLog) {
 			return
 		}
 		if IsPermanent(err) {
-			if suppressed, ok := fails.permanent.allow(now); ok {
+			if ok, suppressed := fails.permanent.Allow(now); ok {
 				s.log.Warn("destination refused data for good; dropped it",
 					"signal", e.r.Signal().String(), "records", e.records, "err", err, "earlier_refusals_not_logged", suppressed)
 			}
@@ -121,15 +123,19 @@ func (s *Sink) attempt(ctx context.Context, e *entry) error {
 // streak, then one a minute while the streak lasts, and the recovery after it. It belongs to the
 // worker.
 type failureLog struct {
-	streak    limiter
-	permanent limiter
+	streak    logevery.Limiter
+	permanent logevery.Limiter
 	warned    bool // a retryable failure of the current streak was logged
 }
 
-func (f *failureLog) reset() { f.streak, f.warned = limiter{}, false }
+func newFailureLog() *failureLog {
+	return &failureLog{streak: logevery.Limiter{Every: logEvery}, permanent: logevery.Limiter{Every: logEvery}}
+}
+
+func (f *failureLog) reset() { f.streak, f.warned = logevery.Limiter{Every: logEvery}, false }
 
 func (f *failureLog) failed(s *Sink, now time.Time, failures int, err error, wait time.Duration) {
-	if _, ok := f.streak.allow(now); !ok {
+	if ok, _ := f.streak.Allow(now); !ok {
 		return
 	}
 	f.warned = true

@@ -12,6 +12,7 @@ import (
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/config"
+	"claude-otel-gw/internal/logevery"
 	"claude-otel-gw/telemetry"
 )
 
@@ -60,7 +61,7 @@ type Sink struct {
 	stuckAfter     time.Duration
 
 	health   health
-	evictLog limiter
+	evictLog logevery.Limiter
 
 	mu         sync.Mutex
 	state      state
@@ -149,6 +150,7 @@ func New(w Writer, o Options) *Sink {
 		retryAfter:     max(r.InitialInterval.D(), minRetryAfter),
 		attemptTimeout: attemptTimeout,
 		stuckAfter:     stuckAfter,
+		evictLog:       logevery.Limiter{Every: logEvery},
 		workerDone:     make(chan struct{}),
 		stopped:        make(chan struct{}),
 	}
@@ -324,7 +326,7 @@ func (s *Sink) evicted(es []entry) {
 		count(&s.m.droppedFull, e)
 		records += e.records
 	}
-	if suppressed, ok := s.evictLog.allow(time.Now()); ok {
+	if ok, suppressed := s.evictLog.Allow(time.Now()); ok {
 		s.log.Warn("queue full; dropped the oldest data to make room",
 			"records", records, "requests", len(es), "earlier_evictions_not_logged", suppressed)
 	}
