@@ -34,6 +34,7 @@ type Info struct {
 // Gateway is the assembled daemon.
 type Gateway struct {
 	cfg     *config.Config
+	info    Info
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	metrics *admin.Metrics
@@ -46,7 +47,7 @@ type Gateway struct {
 // Build constructs every component from cfg without starting any, so that whatever passes
 // Build (as --check runs it) also starts. Its errors name the config key at fault.
 func Build(cfg *config.Config, log *slog.Logger, info Info) (*Gateway, error) {
-	g := &Gateway{cfg: cfg, log: log, reg: prometheus.NewRegistry()}
+	g := &Gateway{cfg: cfg, info: info, log: log, reg: prometheus.NewRegistry()}
 	g.metrics = admin.NewMetrics(g.reg, info.Version, info.Revision)
 
 	var errs []error
@@ -143,7 +144,8 @@ func (g *Gateway) Start(ctx context.Context) error {
 	if err := g.ingest.Start(ctx); err != nil {
 		return fail(err)
 	}
-	g.log.Info("gateway started", "config", g.cfg.Source, "sinks", len(g.sinks), "routes", len(g.cfg.Routes))
+	g.log.Info("gateway started", "version", g.info.Version, "config", g.cfg.Source, "state_dir", g.cfg.State.Dir,
+		"routes", len(g.cfg.Routes), "sinks", len(g.sinks))
 	return nil
 }
 
