@@ -293,6 +293,8 @@ func (v *checker) pattern(key string, p *Pattern) {
 		v.missing(key+".name", "")
 	case slices.Contains(Detectors, p.Name):
 		v.errf(key+".name", "the name of a built-in detector; choose another (%s)", quoteString(p.Name))
+	case p.Name == "key" || p.Name == "drop_key":
+		v.errf(key+".name", "reserved: mask_keys and drop_keys are counted under it; choose another (%s)", quoteString(p.Name))
 	case !nameRE.MatchString(p.Name):
 		v.errf(key+".name", "not a valid pattern name (%s) (%s)", nameRule, quoteString(p.Name))
 	}

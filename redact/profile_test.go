@@ -53,7 +53,7 @@ func TestCompileErrors(t *testing.T) {
 		{"empty match", config.Redaction{Patterns: []*config.Pattern{{Name: "any", Regex: "x*"}}},
 			[]string{`pattern "any": regex "x*" matches empty text`}},
 		{"bad name", config.Redaction{Patterns: []*config.Pattern{{Name: "emp id", Regex: "x"}}},
-			[]string{`pattern 1: name "emp id" must be 1 to 64 letters, digits or underscores`}},
+			[]string{`pattern 1: name "emp id" must be 1 to 64 letters, digits, underscores or hyphens`}},
 		{"taken name", config.Redaction{Patterns: []*config.Pattern{{Name: "email", Regex: "x"}, {Name: "key", Regex: "y"}}},
 			[]string{`pattern "email": the name is already taken`, `pattern "key": the name is already taken`}},
 		{"duplicate name", config.Redaction{Patterns: []*config.Pattern{{Name: "emp", Regex: "x"}, {Name: "emp", Regex: "y"}}},

@@ -100,7 +100,7 @@ func Compile(name string, cfg *config.Redaction, m *admin.Metrics) (*Profile, er
 		}
 		switch {
 		case !validPatternName(pat.Name):
-			fail("pattern %d: name %q must be 1 to 64 letters, digits or underscores", i+1, pat.Name)
+			fail("pattern %d: name %q must be 1 to 64 letters, digits, underscores or hyphens", i+1, pat.Name)
 			continue
 		case slices.Contains(p.names, pat.Name) || pat.Name == keyRuleName || pat.Name == dropRuleName || pat.Name == "REDACTED":
 			fail("pattern %q: the name is already taken", pat.Name)
@@ -174,7 +174,7 @@ func validPatternName(n string) bool {
 		return false
 	}
 	for i := 0; i < len(n); i++ {
-		if !isWord(n[i]) {
+		if !isWord(n[i]) && n[i] != '-' {
 			return false
 		}
 	}
