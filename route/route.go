@@ -174,6 +174,7 @@ func (r *Router) Consume(ctx context.Context, req telemetry.Request) error {
 	sel := r.selectRecords(req, sig, n)
 
 	var deliveries []delivery
+	unredactable := 0
 	for pi, p := range r.profiles {
 		ps := sel.profiles[pi]
 		if ps == nil {
@@ -188,6 +189,7 @@ func (r *Router) Consume(ctx context.Context, req telemetry.Request) error {
 			var err error
 			redacted, err = p.redactor.Redact(view)
 			if err != nil {
+				unredactable += ps.all.count()
 				r.redactionFailed(p, sig, ps.all.count(), err)
 				continue
 			}
@@ -206,6 +208,10 @@ func (r *Router) Consume(ctx context.Context, req telemetry.Request) error {
 	if err := admit(ctx, deliveries); err != nil {
 		return err
 	}
+	// Counted once the request is accepted: a refused one comes back and would count twice.
+	r.count(sig, reasonDropRule, sel.droppedByRule)
+	r.count(sig, reasonNoRoute, sel.noRoute)
+	r.count(sig, reasonRedactionFailed, unredactable)
 	for _, rt := range r.routes {
 		if c := sel.routed[rt]; c > 0 {
 			rt.routed[sig].Add(float64(c))
@@ -236,8 +242,14 @@ func admit(ctx context.Context, ds []delivery) error {
 	return first
 }
 
+func (r *Router) count(sig telemetry.Signal, reason string, records int) {
+	if records > 0 {
+		r.dropped[sig][reason].Add(float64(records))
+	}
+}
+
+// redactionFailed logs, at most once a minute per profile, that a profile could not redact.
 func (r *Router) redactionFailed(p *profile, sig telemetry.Signal, records int, err error) {
-	r.dropped[sig][reasonRedactionFailed].Add(float64(records))
 	if ok, suppressed := p.failLog.Allow(time.Now()); ok {
 		r.log.Error("redaction failed; the records were withheld from this profile's sinks",
 			"profile", p.name, "signal", sig.String(), "records", records, "err", err, "earlier_failures_not_logged", suppressed)

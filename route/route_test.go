@@ -273,7 +273,8 @@ func TestOneCopyPerProfile(t *testing.T) {
 func TestAllOrNothing(t *testing.T) {
 	req := load(t, "01-prompt-pii-grpc/traces.grpc.pb")
 	ok, full := &recorder{name: "ok"}, &recorder{name: "full", full: true}
-	r, m := newRouter(t, []*config.Route{{Name: "both", Redaction: "none", Sinks: []string{"ok", "full"}}}, nil, ok, full)
+	r, m := newRouter(t, []*config.Route{{Name: "both", Redaction: "none", Sinks: []string{"ok", "full"},
+		Drop: []*config.DropRule{{Name: "claude_code.tool.blocked_on_user"}}}}, nil, ok, full)
 	err := r.Consume(context.Background(), req)
 	var te *telemetry.ThrottledError
 	if !errors.As(err, &te) || te.Sink != "full" {
@@ -284,6 +285,9 @@ func TestAllOrNothing(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(m.RoutedRecords.WithLabelValues("both", "traces")); got != 0 {
 		t.Errorf("routed = %v for a refused request", got)
+	}
+	if got := testutil.ToFloat64(m.DroppedRecords.WithLabelValues("traces", reasonDropRule)); got != 0 {
+		t.Errorf("dropped{drop_rule} = %v for a refused request, which the client will send again", got)
 	}
 }
 

@@ -12,6 +12,8 @@ type selection struct {
 	full     bitset
 	profiles []*profileSelection // like Router.profiles; nil where no record goes
 	routed   map[*route]int
+	// Records no route takes: left out by a drop rule, or matched by no route at all.
+	droppedByRule, noRoute int
 }
 
 type profileSelection struct {
@@ -81,12 +83,7 @@ func (r *Router) selectRecords(req telemetry.Request, sig telemetry.Signal, n in
 				byRule++
 			}
 		}
-		if byRule > 0 {
-			r.dropped[sig][reasonDropRule].Add(float64(byRule))
-		}
-		if left > byRule {
-			r.dropped[sig][reasonNoRoute].Add(float64(left - byRule))
-		}
+		s.droppedByRule, s.noRoute = byRule, left-byRule
 	}
 	return s
 }
