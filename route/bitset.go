@@ -8,6 +8,9 @@ type bitset []uint64
 
 func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
 
+// len is how many positions b can hold.
+func (b bitset) len() int { return len(b) * 64 }
+
 func (b bitset) set(i int)      { b[i>>6] |= 1 << (uint(i) & 63) }
 func (b bitset) has(i int) bool { return b[i>>6]&(1<<(uint(i)&63)) != 0 }
 
@@ -41,7 +44,7 @@ func (b bitset) equal(o bitset) bool {
 func (b bitset) rank(sub bitset) bitset {
 	out := newBitset(b.count())
 	j := 0
-	for i := range len(b) * 64 {
+	for i := range b.len() {
 		if b.has(i) {
 			if sub.has(i) {
 				out.set(j)

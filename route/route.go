@@ -42,7 +42,6 @@ type Redactor interface {
 type Router struct {
 	routes   []*route
 	profiles []*profile // distinct redaction profiles in use, "none" included, in config order
-	m        *admin.Metrics
 	log      *slog.Logger
 
 	// dropped[signal][reason] are resolved metric children.
@@ -66,6 +65,7 @@ type matchKV struct{ key, text string }
 
 // profile groups the routes and targets that share one redaction profile.
 type profile struct {
+	index    int // in Router.profiles
 	name     string
 	redactor Redactor // nil for "none"
 	targets  []Target
@@ -83,7 +83,7 @@ const (
 // redaction = "none" need none); targets every sink by name. A route naming a missing profile or
 // sink is an error (the config loader reports these with positions first).
 func New(routes []*config.Route, profiles map[string]Redactor, targets map[string]Target, m *admin.Metrics, log *slog.Logger) (*Router, error) {
-	r := &Router{m: m, log: log, dropped: map[telemetry.Signal]map[string]prometheus.Counter{}}
+	r := &Router{log: log, dropped: map[telemetry.Signal]map[string]prometheus.Counter{}}
 	for _, s := range telemetry.Signals {
 		r.dropped[s] = map[string]prometheus.Counter{}
 		for _, reason := range []string{reasonNoRoute, reasonDropRule, reasonRedactionFailed} {
@@ -98,7 +98,7 @@ func New(routes []*config.Route, profiles map[string]Redactor, targets map[strin
 		}
 		p := byProfile[pname]
 		if p == nil {
-			p = &profile{name: pname, failLog: logevery.Limiter{Every: time.Minute}}
+			p = &profile{index: len(r.profiles), name: pname, failLog: logevery.Limiter{Every: time.Minute}}
 			if pname != config.NoRedaction {
 				red, ok := profiles[pname]
 				if !ok || red == nil {
@@ -212,8 +212,8 @@ func (r *Router) Consume(ctx context.Context, req telemetry.Request) error {
 	r.count(sig, reasonDropRule, sel.droppedByRule)
 	r.count(sig, reasonNoRoute, sel.noRoute)
 	r.count(sig, reasonRedactionFailed, unredactable)
-	for _, rt := range r.routes {
-		if c := sel.routed[rt]; c > 0 {
+	for i, rt := range r.routes {
+		if c := sel.routed[i]; c > 0 {
 			rt.routed[sig].Add(float64(c))
 		}
 	}

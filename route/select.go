@@ -11,7 +11,7 @@ import (
 type selection struct {
 	full     bitset
 	profiles []*profileSelection // like Router.profiles; nil where no record goes
-	routed   map[*route]int
+	routed   []int               // records taken, by route index
 	// Records no route takes: left out by a drop rule, or matched by no route at all.
 	droppedByRule, noRoute int
 }
@@ -22,13 +22,13 @@ type profileSelection struct {
 }
 
 func (r *Router) selectRecords(req telemetry.Request, sig telemetry.Signal, n int) selection {
-	s := selection{full: newBitset(n), profiles: make([]*profileSelection, len(r.profiles)), routed: map[*route]int{}}
+	s := selection{full: newBitset(n), profiles: make([]*profileSelection, len(r.profiles)), routed: make([]int, len(r.routes))}
 	for i := range n {
 		s.full.set(i)
 	}
 	anyRoute := newBitset(n)
 	var ruleDropped bitset
-	for _, rt := range r.routes {
+	for ri, rt := range r.routes {
 		if !rt.signals[sig] {
 			continue
 		}
@@ -60,13 +60,12 @@ func (r *Router) selectRecords(req telemetry.Request, sig telemetry.Signal, n in
 		if c == 0 {
 			continue
 		}
-		s.routed[rt] = c
+		s.routed[ri] = c
 		anyRoute.or(chosen)
-		pi := r.profileIndex(rt.prof)
-		ps := s.profiles[pi]
+		ps := s.profiles[rt.prof.index]
 		if ps == nil {
 			ps = &profileSelection{all: newBitset(n), targets: make([]bitset, len(rt.prof.targets))}
-			s.profiles[pi] = ps
+			s.profiles[rt.prof.index] = ps
 		}
 		ps.all.or(chosen)
 		for _, ti := range rt.targets {
@@ -87,17 +86,6 @@ func (r *Router) selectRecords(req telemetry.Request, sig telemetry.Signal, n in
 	}
 	return s
 }
-
-func (r *Router) profileIndex(p *profile) int {
-	for i, have := range r.profiles {
-		if have == p {
-			return i
-		}
-	}
-	panic("route: profile not registered")
-}
-
-func (b bitset) len() int { return len(b) * 64 }
 
 // eachRecord calls fn for every record of req in walk order, with its index, its name and
 // where its attributes are.
