@@ -2,15 +2,12 @@ package redact
 
 import (
 	"errors"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
-	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
-	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
@@ -21,6 +18,7 @@ import (
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/config"
+	"claude-otel-gw/internal/capture"
 	"claude-otel-gw/telemetry"
 )
 
@@ -106,25 +104,11 @@ func ids(m proto.Message) []string {
 
 func readCaptured(t testing.TB, path string) telemetry.Request {
 	t.Helper()
-	b, err := os.ReadFile(path)
+	p, err := capture.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var m proto.Message
-	switch base := filepath.Base(path); {
-	case strings.HasPrefix(base, "logs."):
-		m = &collogspb.ExportLogsServiceRequest{}
-	case strings.HasPrefix(base, "metrics."):
-		m = &colmetricspb.ExportMetricsServiceRequest{}
-	case strings.HasPrefix(base, "traces."):
-		m = &coltracepb.ExportTraceServiceRequest{}
-	default:
-		t.Fatalf("%s: not a logs, metrics or traces request", path)
-	}
-	if err := proto.Unmarshal(b, m); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return telemetry.NewRequest(m)
+	return p.Request
 }
 
 // capturedSecrets are the personal data and keys typed into the captured sessions' prompts

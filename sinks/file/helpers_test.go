@@ -8,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"google.golang.org/protobuf/proto"
 
+	"claude-otel-gw/internal/capture"
 	"claude-otel-gw/telemetry"
 	"claude-otel-gw/telemetry/otlpjson"
 )
@@ -22,33 +22,15 @@ import (
 // captured loads the protobuf requests Claude Code sent, by signal, in a fixed order.
 func captured(t testing.TB) map[telemetry.Signal][]telemetry.Request {
 	t.Helper()
-	var paths []string
-	for _, pat := range []string{"*/*.grpc.pb", "*/*.http.pb"} {
-		m, err := filepath.Glob(filepath.Join("..", "..", "testdata", "claude-code", pat))
-		if err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, m...)
-	}
-	slices.Sort(paths)
-	if len(paths) == 0 {
-		t.Fatal("no captured requests found")
+	all, err := capture.All()
+	if err != nil {
+		t.Fatal(err)
 	}
 	out := map[telemetry.Signal][]telemetry.Request{}
-	for _, p := range paths {
-		sig, ok := telemetry.ParseSignal(strings.SplitN(filepath.Base(p), ".", 2)[0])
-		if !ok {
-			t.Fatalf("%s: cannot tell the signal from the name", p)
+	for _, p := range all {
+		if p.Encoding != capture.HTTPJSON {
+			out[p.Signal] = append(out[p.Signal], p.Request)
 		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		r := telemetry.Empty(sig)
-		if err := proto.Unmarshal(data, r.Message()); err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		out[sig] = append(out[sig], r)
 	}
 	return out
 }
