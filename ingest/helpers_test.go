@@ -8,16 +8,14 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/config"
+	"claude-otel-gw/internal/capture"
 	"claude-otel-gw/telemetry"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
@@ -213,23 +211,14 @@ type fixture struct {
 
 func fixtures(t testing.TB) []fixture {
 	t.Helper()
-	paths, err := filepath.Glob("../testdata/claude-code/*/*.*")
+	all, err := capture.All()
 	if err != nil {
 		t.Fatal(err)
 	}
+	kinds := map[string]string{capture.GRPC: "grpc.pb", capture.HTTPProtobuf: "http.pb", capture.HTTPJSON: "http.json"}
 	var fs []fixture
-	for _, p := range paths {
-		base := filepath.Base(p)
-		sigName, kind, ok := strings.Cut(base, ".")
-		sig, known := telemetry.ParseSignal(sigName)
-		if !ok || !known {
-			continue
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fs = append(fs, fixture{name: filepath.Join(filepath.Base(filepath.Dir(p)), base), sig: sig, kind: kind, data: data})
+	for _, p := range all {
+		fs = append(fs, fixture{name: p.Name, sig: p.Signal, kind: kinds[p.Encoding], data: p.Body})
 	}
 	if len(fs) != 18 {
 		t.Fatalf("found %d captured requests, want 18", len(fs))
