@@ -98,12 +98,11 @@ func Build(cfg *config.Config, log *slog.Logger, info Info) (*Gateway, error) {
 func newWriter(name string, sc *config.Sink, log *slog.Logger) (sinks.Writer, error) {
 	switch sc.Type {
 	case "file":
-		compress := sc.Compress == nil || *sc.Compress
 		return file.New(file.Options{
 			Dir:          sc.Path,
 			MaxFileBytes: int64(sc.MaxFileBytes),
 			MaxFileAge:   sc.MaxFileAge.D(),
-			Compress:     compress,
+			Compress:     *sc.Compress, // the loader fills it in
 			MaxAge:       sc.MaxAge.D(),
 			Logger:       log.With("sink", name),
 		})
