@@ -53,9 +53,21 @@ type Ingest struct {
 	ReadTimeout Duration `toml:"read_timeout"`
 	// IdleTimeout closes connections that carried no request for this long.
 	IdleTimeout Duration `toml:"idle_timeout"`
+	// TLSCertFile and TLSKeyFile turn on TLS for both OTLP listeners.
+	TLSCertFile string `toml:"tls_cert_file"`
+	TLSKeyFile  string `toml:"tls_key_file"`
+	// ClientCAFile, when set, makes clients present a certificate signed by one of its CAs
+	// (mutual TLS). It needs TLS.
+	ClientCAFile string `toml:"client_ca_file"`
+	// BearerTokenFile, when set, holds the token every request must carry as
+	// "authorization: Bearer <token>".
+	BearerTokenFile string `toml:"bearer_token_file"`
 	// AllowInsecureRemote permits a listener on a non-loopback address without TLS.
 	AllowInsecureRemote bool `toml:"allow_insecure_remote"`
 }
+
+// TLS reports whether the OTLP listeners serve TLS.
+func (i Ingest) TLS() bool { return i.TLSCertFile != "" }
 
 // Admin configures the admin listener (/metrics, /healthz, /readyz).
 type Admin struct {
@@ -148,24 +160,69 @@ type Sink struct {
 	// MaxAge removes a file sink's rotated files older than this; 0 keeps them.
 	MaxAge Duration `toml:"max_age"`
 
+	// Endpoint is where an otlp sink sends: an http:// (plaintext) or https:// (TLS) URL.
+	Endpoint string `toml:"endpoint"`
+	// Protocol is an otlp sink's wire protocol: "grpc", "http/protobuf" or "http/json".
+	Protocol string `toml:"protocol"`
+	// Headers are sent with every export (gRPC metadata or HTTP headers).
+	Headers map[string]Secret `toml:"headers"`
+	// Compression is "gzip" or "none".
+	Compression string `toml:"compression"`
+	// CAFile replaces the system roots for verifying an https endpoint.
+	CAFile string `toml:"ca_file"`
+	// CertFile and KeyFile are a client certificate presented to the endpoint.
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+
+	// Listen is a prometheus sink's own scrape address.
+	Listen string `toml:"listen"`
+	// Labels are the attributes (of the data point, then of the resource) a prometheus sink
+	// keeps as labels; every other attribute is summed away.
+	Labels []string `toml:"labels"`
+
 	Queue Queue `toml:"queue"`
+	Batch Batch `toml:"batch"`
 	Retry Retry `toml:"retry"`
 }
 
 // Queue bounds what a sink holds before delivery: [sink.<name>.queue].
 type Queue struct {
-	// MaxBytes is the queue's capacity in bytes (the protobuf size of what it holds).
+	// Durable spools the queue to <state.dir>/spool/<sink>, so it survives restarts and
+	// crashes. Default: true for network sinks, false for file and prometheus.
+	Durable bool `toml:"durable"`
+	// MaxBytes is the queue's capacity in bytes (the protobuf size of what it holds); for a
+	// durable queue, its disk budget.
 	MaxBytes ByteSize `toml:"max_bytes"`
-	// WhenFull is "refuse" (the client is told to retry) or "drop_oldest".
+	// WhenFull is "refuse" (the client is told to retry) or "drop_oldest" (memory queues only).
 	WhenFull string `toml:"when_full"`
+	// FsyncDelay bounds how long a durable queue's append waits for others to share its fsync
+	// (group commit); the acknowledgement waits for the fsync.
+	FsyncDelay Duration `toml:"fsync_delay"`
+	// Workers is how many deliveries run at once (a destination that must be written in
+	// order takes one whatever this says).
+	Workers int `toml:"workers"`
+}
+
+// Batch merges queued requests of one signal before delivery: [sink.<name>.batch]. A
+// destination's own limits cap these.
+type Batch struct {
+	// MaxRecords and MaxBytes close a batch when adding the next request would pass them; a
+	// single request larger than either goes alone.
+	MaxRecords int      `toml:"max_records"`
+	MaxBytes   ByteSize `toml:"max_bytes"`
+	// MaxWait is how long a batch waits to fill; 0 sends what is queued at once.
+	MaxWait Duration `toml:"max_wait"`
 }
 
 // Retry governs redelivery after a failed attempt: [sink.<name>.retry].
 type Retry struct {
 	InitialInterval Duration `toml:"initial_interval"`
 	MaxInterval     Duration `toml:"max_interval"`
-	// MaxElapsed gives up on a batch after this long; 0 keeps trying until shutdown.
+	// MaxElapsed gives up on a batch after this long and dead-letters it; 0 keeps trying until
+	// it is delivered (a durable queue keeps it across restarts).
 	MaxElapsed Duration `toml:"max_elapsed"`
+	// AttemptTimeout bounds one delivery attempt.
+	AttemptTimeout Duration `toml:"attempt_timeout"`
 }
 
 // The built-in detectors, by the names used in configs, masks and metrics.
@@ -176,7 +233,7 @@ var Detectors = []string{
 }
 
 // SinkTypes lists the sink types this build can run.
-var SinkTypes = []string{"file"}
+var SinkTypes = []string{"file", "otlp", "prometheus"}
 
 // NoRedaction is the route redaction value that sends records unredacted.
 const NoRedaction = "none"

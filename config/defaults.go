@@ -59,13 +59,25 @@ func defaultSink(typ, stateDir string) *Sink {
 	s := &Sink{
 		Type: typ,
 		Queue: Queue{
-			MaxBytes: 64 << 20,
-			WhenFull: "refuse",
+			Durable:    slices.Contains(networkSinks, typ),
+			MaxBytes:   memoryQueueBytes,
+			WhenFull:   "refuse",
+			FsyncDelay: Duration(2 * time.Millisecond),
+			Workers:    4,
+		},
+		Batch: Batch{
+			MaxRecords: 1000,
+			MaxBytes:   4 << 20,
+			MaxWait:    Duration(200 * time.Millisecond),
 		},
 		Retry: Retry{
 			InitialInterval: Duration(time.Second),
 			MaxInterval:     Duration(30 * time.Second),
+			AttemptTimeout:  Duration(30 * time.Second),
 		},
+	}
+	if s.Queue.Durable {
+		s.Queue.MaxBytes = durableQueueBytes
 	}
 	switch typ {
 	case "file":
@@ -74,9 +86,27 @@ func defaultSink(typ, stateDir string) *Sink {
 		s.MaxFileAge = Duration(time.Hour)
 		s.Compress = new(true)
 		s.MaxAge = Duration(7 * 24 * time.Hour)
+		// Local disk takes what is queued at once; waiting to fill a batch gains nothing.
+		s.Batch.MaxWait = 0
+		s.Queue.Workers = 1
+	case "otlp":
+		s.Protocol = "http/protobuf"
+		s.Compression = "gzip"
+	case "prometheus":
+		s.Listen = "127.0.0.1:9464"
+		s.Labels = []string{"user.id", "model", "type", "decision", "tool_name"}
+		s.Batch.MaxWait = 0
+		s.Queue.Workers = 1
 	}
 	return s
 }
+
+// A memory queue's default holds minutes of a busy client; a durable queue's default is a disk
+// budget for hours offline, since every refusal loses data at the source.
+const (
+	memoryQueueBytes  = 64 << 20
+	durableQueueBytes = 1 << 30
+)
 
 // applyDefaults fills every key that was not written in the tables the user named.
 func applyDefaults(c *Config) {
@@ -97,10 +127,18 @@ func applyDefaults(c *Config) {
 	}
 	for name, s := range c.Sinks {
 		def := defaultSink(s.Type, c.State.Dir)
-		fillUnwritten(s, def, joinKey("sink", name), c.pos)
+		key := joinKey("sink", name)
+		fillUnwritten(s, def, key, c.pos)
 		// An empty path is how a config says "the default folder".
 		if s.Path == "" {
 			s.Path = def.Path
+		}
+		// The default size follows the kind of queue the sink ends up with.
+		if !c.pos.written(key + ".queue.max_bytes") {
+			s.Queue.MaxBytes = memoryQueueBytes
+			if s.Queue.Durable {
+				s.Queue.MaxBytes = durableQueueBytes
+			}
 		}
 	}
 }

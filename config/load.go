@@ -79,11 +79,19 @@ func resolvePaths(c *Config, base string, home func() (string, error), d *decode
 		*p = abs
 	}
 	resolve("state.dir", &c.State.Dir)
+	resolve("ingest.tls_cert_file", &c.Ingest.TLSCertFile)
+	resolve("ingest.tls_key_file", &c.Ingest.TLSKeyFile)
+	resolve("ingest.client_ca_file", &c.Ingest.ClientCAFile)
+	resolve("ingest.bearer_token_file", &c.Ingest.BearerTokenFile)
 	for _, name := range slices.Sorted(maps.Keys(c.Redaction)) {
 		resolve(joinKey("redaction", name)+".hash_key_file", &c.Redaction[name].HashKeyFile)
 	}
 	for _, name := range slices.Sorted(maps.Keys(c.Sinks)) {
-		resolve(joinKey("sink", name)+".path", &c.Sinks[name].Path)
+		key, s := joinKey("sink", name), c.Sinks[name]
+		resolve(key+".path", &s.Path)
+		resolve(key+".ca_file", &s.CAFile)
+		resolve(key+".cert_file", &s.CertFile)
+		resolve(key+".key_file", &s.KeyFile)
 	}
 	return asWritten
 }

@@ -3,6 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -117,6 +118,7 @@ func TestExampleExamplesLoad(t *testing.T) {
 		t.Fatal(err)
 	}
 	unsetenv(t, "CLAUDE_AUDIT_DIR")
+	t.Setenv("DX_API_KEY", "dx-key")
 	data, err := os.ReadFile(exampleFile)
 	if err != nil {
 		t.Fatal(err)
@@ -127,6 +129,9 @@ func TestExampleExamplesLoad(t *testing.T) {
 	}
 	check(t, "routes", len(c.Routes), 3)
 	check(t, "local.drop", len(c.Routes[0].Drop), 2)
+	check(t, "dx.headers", c.Sinks["dx"].Headers, map[string]Secret{"x-api-key": "dx-key"})
+	check(t, "dx.queue.durable", c.Sinks["dx"].Queue.Durable, true)
+	check(t, "usage.listen", c.Sinks["usage"].Listen, "127.0.0.1:9464")
 	check(t, "platform-prompts.match", c.Routes[2].Match, map[string]Value{"team": {Text: "platform"}})
 	check(t, "strict.action", c.Redaction["strict"].Action, "hash")
 	check(t, "default.patterns", c.Redaction["default"].Patterns, []*Pattern{{Name: "employee_id", Regex: `EMP-[0-9]{6}`}})
@@ -214,7 +219,7 @@ max_file_bytes = 5000
 		"\nmatch = { \"event.name\" = \"user_prompt\", n = 1.0 }\n",
 		"\n[sink.s]\ntype = \"file\"\npath = \"/data/$${x}\"\nmax_file_bytes = 5000\n",
 		"\nmax_age = \"7d\"\n",
-		"\n[sink.s.queue]\nmax_bytes = \"64MiB\"\n",
+		"\n[sink.s.queue]\ndurable = false\nmax_bytes = \"64MiB\"\n",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("printed config lacks %q:\n%s", want, out.String())
@@ -311,4 +316,60 @@ func TestNoStateDir(t *testing.T) {
 	t.Setenv("XDG_STATE_HOME", "")
 	_, err := Parse("c.toml", []byte("[[route]]\nname = \"r\"\nsinks = [\"s\"]\n[sink.s]\ntype = \"file\"\n"))
 	check(t, "error", errorText(err), "c.toml: state.dir: not set, and there is no platform default (set HOME or XDG_STATE_HOME)")
+}
+
+// A token or private key that others can read is refused with the mode and the fix; the same
+// file made owner-only loads. A certificate or CA, which is public, may be readable by all.
+func TestPrivateFilesMustBeOwnerOnly(t *testing.T) {
+	testEnv(t)
+	dir := t.TempDir()
+	write := func(name string, mode os.FileMode) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte("content\n"), mode); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, mode); err != nil { // past the umask
+			t.Fatal(err)
+		}
+		return p
+	}
+	token := write("token", 0o644)
+	key := write("server.key", 0o640)
+	cert := write("server.pem", 0o644)
+	cfg := fmt.Sprintf(`
+[ingest]
+tls_cert_file = %q
+tls_key_file = %q
+bearer_token_file = %q
+[[route]]
+name = "all"
+sinks = ["local"]
+[sink.local]
+type = "file"
+`, cert, key, token)
+	_, err := Parse("c.toml", []byte(cfg))
+	if err == nil {
+		t.Fatal("config with group- and world-readable secrets loaded")
+	}
+	want := []string{
+		"c.toml:4:16: ingest.tls_key_file: readable by others (mode 0640): a secret must be readable by its owner only; run chmod 600 on it",
+		"c.toml:5:21: ingest.bearer_token_file: readable by others (mode 0644): a secret must be readable by its owner only; run chmod 600 on it",
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(got), len(want), err)
+	}
+	for i := range want {
+		if !strings.HasPrefix(got[i], want[i]) {
+			t.Errorf("error %d:\n got %s\nwant %s...", i, got[i], want[i])
+		}
+	}
+	for _, p := range []string{token, key} {
+		if err := os.Chmod(p, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := Parse("c.toml", []byte(cfg)); err != nil {
+		t.Fatalf("owner-only secrets refused: %v", err)
+	}
 }

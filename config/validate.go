@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"maps"
 	"net"
+	"net/url"
 	"os"
 	"path"
 	"reflect"
@@ -15,6 +16,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"claude-otel-gw/telemetry"
 )
@@ -120,11 +122,23 @@ type listener struct {
 func (v *checker) listeners() {
 	c := v.c
 	var on []listener
-	for _, l := range []struct{ key, addr string }{
-		{"ingest.grpc_listen", c.Ingest.GRPCListen},
-		{"ingest.http_listen", c.Ingest.HTTPListen},
-		{"admin.listen", c.Admin.Listen},
-	} {
+	all := []struct {
+		key, addr string
+		tls       bool
+	}{
+		{"ingest.grpc_listen", c.Ingest.GRPCListen, c.Ingest.TLS()},
+		{"ingest.http_listen", c.Ingest.HTTPListen, c.Ingest.TLS()},
+		{"admin.listen", c.Admin.Listen, false},
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Sinks)) {
+		if s := c.Sinks[name]; s.Type == "prometheus" {
+			all = append(all, struct {
+				key, addr string
+				tls       bool
+			}{joinKey("sink", name) + ".listen", s.Listen, false})
+		}
+	}
+	for _, l := range all {
 		if l.addr == "" {
 			continue // turned off
 		}
@@ -138,8 +152,12 @@ func (v *checker) listeners() {
 			v.errf(l.key, "not a port number 0-65535 (%s)", quoteString(l.addr))
 			continue
 		}
-		if !isLoopback(host) && !c.Ingest.AllowInsecureRemote {
-			v.errf(l.key, "not a loopback address: telemetry would cross the network unencrypted; set ingest.allow_insecure_remote = true to allow it (%s)", quoteString(l.addr))
+		if !isLoopback(host) && !l.tls && !c.Ingest.AllowInsecureRemote {
+			if strings.HasPrefix(l.key, "ingest.") {
+				v.errf(l.key, "not a loopback address: telemetry would cross the network unencrypted; set ingest.tls_cert_file and tls_key_file, or ingest.allow_insecure_remote = true to allow it (%s)", quoteString(l.addr))
+			} else {
+				v.errf(l.key, "not a loopback address: this listener has no TLS; set ingest.allow_insecure_remote = true to allow it (%s)", quoteString(l.addr))
+			}
 		}
 		if ip := net.ParseIP(host); ip != nil {
 			host = ip.String()
@@ -171,6 +189,19 @@ func (v *checker) ingest() {
 	if in.MaxNestingDepth < 1 || in.MaxNestingDepth > 256 {
 		v.errf("ingest.max_nesting_depth", "must be between 1 and 256 (%d)", in.MaxNestingDepth)
 	}
+	switch {
+	case in.TLSCertFile != "" && in.TLSKeyFile == "":
+		v.errf("ingest.tls_cert_file", "needs ingest.tls_key_file")
+	case in.TLSCertFile == "" && in.TLSKeyFile != "":
+		v.errf("ingest.tls_key_file", "needs ingest.tls_cert_file")
+	}
+	if in.ClientCAFile != "" && !in.TLS() {
+		v.errf("ingest.client_ca_file", "needs TLS: set ingest.tls_cert_file and tls_key_file")
+	}
+	v.readableFile("ingest.tls_cert_file", in.TLSCertFile, false)
+	v.readableFile("ingest.tls_key_file", in.TLSKeyFile, true)
+	v.readableFile("ingest.client_ca_file", in.ClientCAFile, false)
+	v.readableFile("ingest.bearer_token_file", in.BearerTokenFile, true)
 	for _, t := range []struct {
 		key string
 		d   Duration
@@ -213,9 +244,7 @@ func (v *checker) profile(name string, r *Redaction) {
 			v.missing(key+".hash_key_file", ` (action = "hash" needs a key)`)
 		}
 	}
-	if r.HashKeyFile != "" {
-		v.keyFile(key+".hash_key_file", r.HashKeyFile)
-	}
+	v.readableFile(key+".hash_key_file", r.HashKeyFile, false)
 
 	for _, list := range []struct {
 		key  string
@@ -243,22 +272,31 @@ func (v *checker) profile(name string, r *Redaction) {
 	}
 }
 
-// keyFile checks that a key file can be read: a missing key must stop the gateway from
-// starting, not fail the first record it redacts.
-func (v *checker) keyFile(key, name string) {
+// readableFile checks that a key, token or certificate file can be read: a missing one must
+// stop the gateway from starting, not fail the first request that needs it. A private file (a
+// private key, a token) open to its group or to others is refused, as ssh refuses such keys:
+// whoever can read it can impersonate the gateway or its clients. "" is not checked.
+func (v *checker) readableFile(key, name string, private bool) {
+	if name == "" {
+		return
+	}
 	shown := quoteString(v.writtenAs(key, name))
 	info, err := os.Stat(name)
 	if err != nil {
-		v.errf(key, "cannot read the key: %v (%s)", pathErrReason(err), shown)
+		v.errf(key, "cannot read the file: %v (%s)", pathErrReason(err), shown)
 		return
 	}
 	if !info.Mode().IsRegular() {
 		v.errf(key, "not a regular file (%s)", shown)
 		return
 	}
+	if perm := info.Mode().Perm(); private && perm&0o077 != 0 {
+		v.errf(key, "readable by others (mode %04o): a secret must be readable by its owner only; run chmod 600 on it (%s)", perm, shown)
+		return
+	}
 	f, err := os.Open(name)
 	if err != nil {
-		v.errf(key, "cannot read the key: %v (%s)", pathErrReason(err), shown)
+		v.errf(key, "cannot read the file: %v (%s)", pathErrReason(err), shown)
 		return
 	}
 	defer f.Close()
@@ -266,7 +304,7 @@ func (v *checker) keyFile(key, name string) {
 		if err == nil || errors.Is(err, io.EOF) {
 			v.errf(key, "the key file is empty (%s)", shown)
 		} else {
-			v.errf(key, "cannot read the key: %v (%s)", pathErrReason(err), shown)
+			v.errf(key, "cannot read the file: %v (%s)", pathErrReason(err), shown)
 		}
 	}
 }
@@ -482,10 +520,82 @@ func (v *checker) sink(name string, s *Sink) {
 		v.errf(key+".queue.max_bytes", "must be greater than 0 (%s)", s.Queue.MaxBytes)
 	}
 	v.oneOf(key+".queue.when_full", s.Queue.WhenFull, "refuse", "drop_oldest")
+	if s.Queue.Durable && s.Queue.WhenFull == "drop_oldest" {
+		v.errf(key+".queue.when_full", `a durable queue refuses when its disk budget is spent; "drop_oldest" is for memory queues (durable = false)`)
+	}
+	if s.Queue.FsyncDelay < 0 || s.Queue.FsyncDelay > Duration(time.Second) {
+		v.errf(key+".queue.fsync_delay", "must be between 0s and 1s (%s)", s.Queue.FsyncDelay)
+	}
+	if s.Queue.Workers < 1 || s.Queue.Workers > 64 {
+		v.errf(key+".queue.workers", "must be between 1 and 64 (%d)", s.Queue.Workers)
+	}
+	b := s.Batch
+	if b.MaxRecords < 1 {
+		v.errf(key+".batch.max_records", "must be at least 1 (%d)", b.MaxRecords)
+	}
+	if b.MaxBytes < 1 {
+		v.errf(key+".batch.max_bytes", "must be greater than 0 (%s)", b.MaxBytes)
+	}
+	if b.MaxWait < 0 {
+		v.errf(key+".batch.max_wait", "must not be negative (%s)", b.MaxWait)
+	}
+	switch s.Type {
+	case "otlp":
+		v.otlpSink(key, s)
+	case "prometheus":
+		for i, l := range s.Labels {
+			if l == "" {
+				v.errElem(key+".labels", i, "an attribute key must not be empty")
+			}
+		}
+	}
 	r := s.Retry
 	if r.InitialInterval <= 0 {
 		v.errf(key+".retry.initial_interval", "must be greater than 0 (%s)", r.InitialInterval)
 	} else if r.MaxInterval < r.InitialInterval {
 		v.errf(key+".retry.max_interval", "must be at least initial_interval, %s (%s)", r.InitialInterval, r.MaxInterval)
 	}
+	if r.MaxElapsed < 0 {
+		v.errf(key+".retry.max_elapsed", "must not be negative (%s)", r.MaxElapsed)
+	}
+	if r.AttemptTimeout <= 0 {
+		v.errf(key+".retry.attempt_timeout", "must be greater than 0 (%s)", r.AttemptTimeout)
+	}
 }
+
+// otlpSink checks an otlp sink's endpoint and TLS files.
+func (v *checker) otlpSink(key string, s *Sink) {
+	switch {
+	case !v.c.pos.written(key + ".endpoint"):
+		v.missing(key+".endpoint", ` (an http:// or https:// URL)`)
+	default:
+		u, err := url.Parse(s.Endpoint)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https"):
+			v.errf(key+".endpoint", "want an http:// or https:// URL with a host (%s)", quoteString(s.Endpoint))
+		case u.User != nil:
+			v.errf(key+".endpoint", "credentials in the URL are not sent; put them in headers (%s://%s)", u.Scheme, u.Host)
+		case u.Scheme == "http" && (s.CAFile != "" || s.CertFile != ""):
+			v.errf(key+".endpoint", "ca_file and cert_file need an https:// endpoint (%s)", quoteString(s.Endpoint))
+		}
+	}
+	v.oneOf(key+".protocol", s.Protocol, "grpc", "http/protobuf", "http/json")
+	v.oneOf(key+".compression", s.Compression, "gzip", "none")
+	switch {
+	case s.CertFile != "" && s.KeyFile == "":
+		v.errf(key+".cert_file", "needs key_file")
+	case s.CertFile == "" && s.KeyFile != "":
+		v.errf(key+".key_file", "needs cert_file")
+	}
+	v.readableFile(key+".ca_file", s.CAFile, false)
+	v.readableFile(key+".cert_file", s.CertFile, false)
+	v.readableFile(key+".key_file", s.KeyFile, true)
+	for _, h := range slices.Sorted(maps.Keys(s.Headers)) {
+		if !headerNameRE.MatchString(h) {
+			v.errKey(joinKey(key+".headers", h), "not a valid header name")
+		}
+	}
+}
+
+// headerNameRE is what HTTP and gRPC both take as a header name.
+var headerNameRE = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_` + "`" + `|~-]+$`)
