@@ -33,10 +33,24 @@ type Metrics struct {
 	SendErrors *prometheus.CounterVec // sink
 	// SendDuration observes how long delivery attempts take.
 	SendDuration *prometheus.HistogramVec // sink
-	// QueueRecords, QueueBytes and QueueCapacityBytes describe each sink's queue.
+	// RetriedRecords counts records sent again after a failed attempt.
+	RetriedRecords *prometheus.CounterVec // sink, signal
+	// DeadLetterRecords counts records written to a sink's dead-letter folder.
+	DeadLetterRecords *prometheus.CounterVec // sink, signal
+	// RejectedRecords counts records a destination refused in a partial success.
+	RejectedRecords *prometheus.CounterVec // sink, signal
+	// ReplayedRecords counts records a durable queue found undelivered at start, and of those
+	// the ones that may have been delivered before a crash (possible duplicates).
+	ReplayedRecords *prometheus.CounterVec // sink, kind ("undelivered" | "possible_duplicate")
+	// QueueRecords, QueueBytes and QueueCapacityBytes describe each sink's queue: what waits
+	// and what is being delivered. For a durable queue the capacity is its disk budget.
 	QueueRecords       *prometheus.GaugeVec // sink
 	QueueBytes         *prometheus.GaugeVec // sink
 	QueueCapacityBytes *prometheus.GaugeVec // sink
+	// SpoolBytes is the size on disk of a durable queue's spool.
+	SpoolBytes *prometheus.GaugeVec // sink
+	// QueueOldestAge is the age of the oldest record a sink has not delivered yet.
+	QueueOldestAge *prometheus.GaugeVec // sink
 	// ConfigReloadSuccess is 1 when the last configuration load succeeded.
 	ConfigReloadSuccess prometheus.Gauge
 }
@@ -70,9 +84,15 @@ func NewMetrics(reg prometheus.Registerer, version, revision string) *Metrics {
 			Namespace: namespace, Name: "send_duration_seconds", Help: "Duration of delivery attempts.",
 			Buckets: []float64{.001, .005, .01, .05, .1, .5, 1, 5, 30},
 		}, []string{"sink"}),
-		QueueRecords:       gauge("queue_records", "Records waiting in a sink's queue.", "sink"),
-		QueueBytes:         gauge("queue_bytes", "Bytes waiting in a sink's queue.", "sink"),
-		QueueCapacityBytes: gauge("queue_capacity_bytes", "Capacity of a sink's queue in bytes.", "sink"),
+		RetriedRecords:     counter("retried_records_total", "Records sent again after a failed delivery attempt.", "sink", "signal"),
+		DeadLetterRecords:  counter("dead_letter_records_total", "Records written to a sink's dead-letter folder.", "sink", "signal"),
+		RejectedRecords:    counter("rejected_records_total", "Records a destination refused in a partial success.", "sink", "signal"),
+		ReplayedRecords:    counter("replayed_records_total", "Records a durable queue found undelivered at start; kind=possible_duplicate for those that may have been delivered before a crash.", "sink", "kind"),
+		QueueRecords:       gauge("queue_records", "Records in a sink's queue, waiting or being delivered.", "sink"),
+		QueueBytes:         gauge("queue_bytes", "Bytes in a sink's queue, waiting or being delivered.", "sink"),
+		QueueCapacityBytes: gauge("queue_capacity_bytes", "Capacity of a sink's queue in bytes (for a durable queue, its disk budget).", "sink"),
+		SpoolBytes:         gauge("spool_bytes", "Size on disk of a durable queue's spool.", "sink"),
+		QueueOldestAge:     gauge("queue_oldest_age_seconds", "Age of the oldest record a sink has not delivered yet.", "sink"),
 		ConfigReloadSuccess: prometheus.NewGauge(prometheus.GaugeOpts{
 			Namespace: namespace, Name: "config_last_reload_successful", Help: "Whether the last configuration load succeeded (1) or failed (0).",
 		}),
