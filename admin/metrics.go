@@ -21,8 +21,10 @@ type Metrics struct {
 	RefusedRecords *prometheus.CounterVec // signal, reason
 	// RoutedRecords counts records a route selected.
 	RoutedRecords *prometheus.CounterVec // route, signal
-	// DroppedRecords counts records the gateway let go on purpose or had to let go.
-	DroppedRecords *prometheus.CounterVec // signal, reason
+	// DroppedRecords counts records the gateway let go on purpose or had to let go: by a sink
+	// (a full queue evicting, a shutdown, a dead letter that could not be written), or before
+	// any sink (sink="": no route, a drop rule, a failed redaction).
+	DroppedRecords *prometheus.CounterVec // sink, signal, reason
 	// Redactions counts values changed by a redaction profile.
 	Redactions *prometheus.CounterVec // profile, detector
 	// SentRecords counts records a sink delivered to its destination.
@@ -75,7 +77,7 @@ func NewMetrics(reg prometheus.Registerer, version, revision string) *Metrics {
 		RefusedRequests: counter("refused_requests_total", "Export requests refused, by reason.", "transport", "reason"),
 		RefusedRecords:  counter("refused_records_total", "Records in refused export requests that could be decoded, by reason.", "signal", "reason"),
 		RoutedRecords:   counter("routed_records_total", "Records selected by a route.", "route", "signal"),
-		DroppedRecords:  counter("dropped_records_total", "Records dropped, by reason.", "signal", "reason"),
+		DroppedRecords:  counter("dropped_records_total", "Records dropped, by sink (empty before any sink) and reason.", "sink", "signal", "reason"),
 		Redactions:      counter("redactions_total", "Values redacted, by profile and detector.", "profile", "detector"),
 		SentRecords:     counter("sent_records_total", "Records delivered by a sink.", "sink", "signal"),
 		FailedRecords:   counter("failed_records_total", "Records a sink gave up delivering.", "sink", "signal"),

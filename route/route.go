@@ -87,7 +87,7 @@ func New(routes []*config.Route, profiles map[string]Redactor, targets map[strin
 	for _, s := range telemetry.Signals {
 		r.dropped[s] = map[string]prometheus.Counter{}
 		for _, reason := range []string{reasonNoRoute, reasonDropRule, reasonRedactionFailed} {
-			r.dropped[s][reason] = m.DroppedRecords.WithLabelValues(s.String(), reason)
+			r.dropped[s][reason] = m.DroppedRecords.WithLabelValues("", s.String(), reason)
 		}
 	}
 	byProfile := map[string]*profile{}

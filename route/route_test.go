@@ -224,8 +224,8 @@ func TestSelection(t *testing.T) {
 				t.Errorf("got %v\nwant %v", got, want)
 			}
 			sig := tt.req.Signal().String()
-			dropped := testutil.ToFloat64(m.DroppedRecords.WithLabelValues(sig, reasonDropRule)) +
-				testutil.ToFloat64(m.DroppedRecords.WithLabelValues(sig, reasonNoRoute))
+			dropped := testutil.ToFloat64(m.DroppedRecords.WithLabelValues("", sig, reasonDropRule)) +
+				testutil.ToFloat64(m.DroppedRecords.WithLabelValues("", sig, reasonNoRoute))
 			if int(dropped) != len(all)-len(got) {
 				t.Errorf("dropped = %v, want %d", dropped, len(all)-len(got))
 			}
@@ -286,7 +286,7 @@ func TestAllOrNothing(t *testing.T) {
 	if got := testutil.ToFloat64(m.RoutedRecords.WithLabelValues("both", "traces")); got != 0 {
 		t.Errorf("routed = %v for a refused request", got)
 	}
-	if got := testutil.ToFloat64(m.DroppedRecords.WithLabelValues("traces", reasonDropRule)); got != 0 {
+	if got := testutil.ToFloat64(m.DroppedRecords.WithLabelValues("", "traces", reasonDropRule)); got != 0 {
 		t.Errorf("dropped{drop_rule} = %v for a refused request, which the client will send again", got)
 	}
 }
@@ -307,7 +307,7 @@ func TestRedactionFailsClosed(t *testing.T) {
 	if len(audit.got) != 1 {
 		t.Fatal("unredacted sink lost its data")
 	}
-	if got := testutil.ToFloat64(m.DroppedRecords.WithLabelValues("logs", reasonRedactionFailed)); int(got) != req.Records() {
+	if got := testutil.ToFloat64(m.DroppedRecords.WithLabelValues("", "logs", reasonRedactionFailed)); int(got) != req.Records() {
 		t.Errorf("dropped{redaction_failed} = %v, want %d", got, req.Records())
 	}
 }
