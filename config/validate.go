@@ -302,7 +302,7 @@ func (v *checker) readableFile(key, name string, private bool) {
 	defer f.Close()
 	if n, err := f.Read(make([]byte, 1)); n == 0 {
 		if err == nil || errors.Is(err, io.EOF) {
-			v.errf(key, "the key file is empty (%s)", shown)
+			v.errf(key, "the file is empty (%s)", shown)
 		} else {
 			v.errf(key, "cannot read the file: %v (%s)", pathErrReason(err), shown)
 		}

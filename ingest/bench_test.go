@@ -39,6 +39,29 @@ func BenchmarkExportLogsGRPC(b *testing.B) {
 	reportRates(b, req.Records())
 }
 
+// The same over TLS with client certificates and a bearer token: what the protections cost a
+// request on a connection already open.
+func BenchmarkExportLogsGRPCMutualTLSToken(b *testing.B) {
+	ca := newTestCA(b, "ca")
+	client := ca.client("claude-code")
+	cfg := tlsConfig(ca.server("gateway"), ca)
+	cfg.BearerTokenFile = writeSecret(b, b.TempDir(), "token", []byte(testToken))
+	h := startTLS(b, cfg, discard, clientTLS(ca.pool, &client))
+	req := fixtureNamed(b, benchFixture).request(b)
+	ctx := withAuthorization(context.Background(), "Bearer "+testToken)
+	if _, err := h.exportGRPC(ctx, req); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(fixtureNamed(b, benchFixture).data)))
+	for b.Loop() {
+		if _, err := h.exportGRPC(ctx, req); err != nil {
+			b.Fatal(err)
+		}
+	}
+	reportRates(b, req.Records())
+}
+
 func BenchmarkExportLogsHTTPProtobuf(b *testing.B) {
 	h := start(b, testConfig(), discard)
 	f := fixtureNamed(b, benchFixture)

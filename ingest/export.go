@@ -74,6 +74,19 @@ func (s *Server) refused(t transport, sig telemetry.Signal, r telemetry.Request,
 	if sig != 0 {
 		attrs = append(attrs, slog.String("signal", sig.String()))
 	}
+	if ref.reason == reasonUnauthenticated {
+		// A client left without the token, or given an old one, loses everything it sends, and
+		// only the gateway's log can tell its operator why. The message names no token.
+		ok, suppressed := s.authLog.Allow(time.Now())
+		level := slog.LevelDebug
+		if ok {
+			level = slog.LevelWarn
+			attrs = append(attrs, slog.Int("suppressed", suppressed))
+		}
+		s.log.LogAttrs(context.Background(), level, "export refused: the client did not present the bearer token",
+			append(attrs, slog.String("error", ref.msg))...)
+		return ref
+	}
 	if !ref.reason.retryable() {
 		// The client's own mistake: it gets the details in the answer.
 		s.log.LogAttrs(context.Background(), slog.LevelDebug, "export refused", append(attrs, slog.String("error", ref.msg))...)

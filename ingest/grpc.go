@@ -13,6 +13,7 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/encoding"
 	_ "google.golang.org/grpc/encoding/gzip" // registers the gzip decompressor OTLP clients use
 	grpcproto "google.golang.org/grpc/encoding/proto"
@@ -37,6 +38,10 @@ func newGRPCServer(s *Server) *grpc.Server {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: keepaliveMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionIdle: cfg.IdleTimeout.D()}),
 		grpc.UnknownServiceHandler(s.unknownGRPCMethod),
+		grpc.InTapHandle(s.tapGRPC),
+	}
+	if cfg.TLS() {
+		opts = append(opts, grpc.Creds(credentials.NewTLS(s.listenerTLS(transportGRPC))))
 	}
 	if d := cfg.ReadHeaderTimeout.D(); d > 0 {
 		// Bounds the TCP-to-HTTP/2 handshake, the gRPC counterpart of reading HTTP headers.

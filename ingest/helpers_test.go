@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/tls"
 	"encoding/binary"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strconv"
 	"sync"
@@ -23,6 +26,7 @@ import (
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
 	spb "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -100,6 +104,12 @@ type harness struct {
 
 func start(t testing.TB, cfg config.Ingest, c Consumer) *harness {
 	t.Helper()
+	return startTLS(t, cfg, c, nil)
+}
+
+// startTLS is start with clients that speak TLS configured by clientTLS; nil: plaintext.
+func startTLS(t testing.TB, cfg config.Ingest, c Consumer, clientTLS *tls.Config) *harness {
+	t.Helper()
 	h := &harness{metrics: admin.NewTestMetrics(), log: &syncBuffer{}}
 	log := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv, err := New(cfg, c, h.metrics, log)
@@ -118,31 +128,87 @@ func start(t testing.TB, cfg config.Ingest, c Consumer) *harness {
 		}
 	})
 	if a := srv.GRPCAddr(); a != nil {
-		conn, err := grpc.NewClient(a.String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-		if err != nil {
-			t.Fatalf("grpc.NewClient: %v", err)
-		}
-		t.Cleanup(func() { conn.Close() })
-		h.conn = conn
+		h.conn = grpcConn(t, a.String(), clientTLS)
 	}
 	if a := srv.HTTPAddr(); a != nil {
-		tr := &http.Transport{}
-		t.Cleanup(tr.CloseIdleConnections)
-		h.client = &http.Client{Transport: tr, Timeout: 20 * time.Second}
+		h.client = httpClient(t, clientTLS)
 		h.base = "http://" + a.String()
+		if clientTLS != nil {
+			h.base = "https://" + a.String()
+		}
 	}
 	return h
 }
 
+// grpcConn is a gRPC client of its own (so its own connection) that speaks TLS configured by
+// clientTLS, or plaintext if it is nil.
+func grpcConn(t testing.TB, addr string, clientTLS *tls.Config) *grpc.ClientConn {
+	t.Helper()
+	creds := insecure.NewCredentials()
+	if clientTLS != nil {
+		creds = credentials.NewTLS(clientTLS)
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		t.Fatalf("grpc.NewClient: %v", err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// httpClient is an HTTP client of its own (so its own connections) that speaks TLS configured
+// by clientTLS, with HTTP/2 on offer as OTLP exporters have it, or plaintext if it is nil.
+func httpClient(t testing.TB, clientTLS *tls.Config) *http.Client {
+	t.Helper()
+	var conns connTracker
+	tr := &http.Transport{TLSClientConfig: clientTLS, ForceAttemptHTTP2: true, DialContext: conns.dial}
+	t.Cleanup(conns.closeAll)
+	return &http.Client{Transport: tr, Timeout: 20 * time.Second}
+}
+
+// connTracker dials a client's connections and closes them all when the test is done with the
+// client. Closing only the idle ones is not enough: an HTTP/2 connection whose last request has
+// only just been answered may not count as idle yet, and the server's shutdown would then wait
+// a second for the client to hang up.
+type connTracker struct {
+	d     net.Dialer
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func (c *connTracker) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	conn, err := c.d.DialContext(ctx, network, addr)
+	if err == nil {
+		c.mu.Lock()
+		c.conns = append(c.conns, conn)
+		c.mu.Unlock()
+	}
+	return conn, err
+}
+
+func (c *connTracker) closeAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, conn := range c.conns {
+		conn.Close()
+	}
+	c.conns = nil
+}
+
 // exportGRPC sends r with the generated OTLP client of its signal.
 func (h *harness) exportGRPC(ctx context.Context, r telemetry.Request, opts ...grpc.CallOption) (proto.Message, error) {
+	return exportOn(ctx, h.conn, r, opts...)
+}
+
+// exportOn sends r over conn with the generated OTLP client of its signal.
+func exportOn(ctx context.Context, conn *grpc.ClientConn, r telemetry.Request, opts ...grpc.CallOption) (proto.Message, error) {
 	switch {
 	case r.Logs != nil:
-		return collogspb.NewLogsServiceClient(h.conn).Export(ctx, r.Logs, opts...)
+		return collogspb.NewLogsServiceClient(conn).Export(ctx, r.Logs, opts...)
 	case r.Metrics != nil:
-		return colmetricspb.NewMetricsServiceClient(h.conn).Export(ctx, r.Metrics, opts...)
+		return colmetricspb.NewMetricsServiceClient(conn).Export(ctx, r.Metrics, opts...)
 	}
-	return coltracepb.NewTraceServiceClient(h.conn).Export(ctx, r.Traces, opts...)
+	return coltracepb.NewTraceServiceClient(conn).Export(ctx, r.Traces, opts...)
 }
 
 // response is what an HTTP client saw.
@@ -150,12 +216,46 @@ type response struct {
 	status int
 	header http.Header
 	body   []byte
+	proto  int                  // the HTTP major version
+	tls    *tls.ConnectionState // nil over plaintext
+}
+
+// roundTrip sends req and reads the whole answer.
+func roundTrip(client *http.Client, req *http.Request) (response, error) {
+	resp, err := client.Do(req)
+	if err != nil {
+		return response{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return response{}, fmt.Errorf("reading the response: %w", err)
+	}
+	return response{resp.StatusCode, resp.Header, b, resp.ProtoMajor, resp.TLS}, nil
 }
 
 // post sends an OTLP/HTTP request; contentEncoding "" sends none.
 func (h *harness) post(t testing.TB, path, contentType, contentEncoding string, body []byte) response {
 	t.Helper()
 	return h.do(t, http.MethodPost, path, contentType, contentEncoding, bytes.NewReader(body))
+}
+
+// postAuth is post with an authorization header; "" sends none.
+func (h *harness) postAuth(t testing.TB, path, contentType, authorization string, body []byte) response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, h.base+path, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", contentType)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	r, err := roundTrip(h.client, req)
+	if err != nil {
+		t.Fatalf("POST %s: %v", path, err)
+	}
+	return r
 }
 
 func (h *harness) do(t testing.TB, method, path, contentType, contentEncoding string, body io.Reader) response {
@@ -170,16 +270,11 @@ func (h *harness) do(t testing.TB, method, path, contentType, contentEncoding st
 	if contentEncoding != "" {
 		req.Header.Set("Content-Encoding", contentEncoding)
 	}
-	resp, err := h.client.Do(req)
+	r, err := roundTrip(h.client, req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("%s %s: reading the response: %v", method, path, err)
-	}
-	return response{resp.StatusCode, resp.Header, b}
+	return r
 }
 
 // rpcStatus decodes an OTLP/HTTP error body, a google.rpc.Status in the response's encoding.
@@ -290,10 +385,17 @@ func (rawCodec) Name() string { return "proto" }
 // compress itself.
 func grpcFrame(t testing.TB, addr, method, encoding string, payload []byte) (code int, msg string) {
 	t.Helper()
+	return grpcFrameWith(t, addr, method, encoding, nil, payload)
+}
+
+// grpcFrameWith is grpcFrame with extra request headers.
+func grpcFrameWith(t testing.TB, addr, method, encoding string, hdr http.Header, payload []byte) (code int, msg string) {
+	t.Helper()
 	var protocols http.Protocols
 	protocols.SetUnencryptedHTTP2(true)
-	tr := &http.Transport{Protocols: &protocols}
-	defer tr.CloseIdleConnections()
+	var conns connTracker
+	tr := &http.Transport{Protocols: &protocols, DialContext: conns.dial}
+	defer conns.closeAll()
 	frame := make([]byte, 5, 5+len(payload))
 	if encoding != "" {
 		frame[0] = 1
@@ -303,6 +405,9 @@ func grpcFrame(t testing.TB, addr, method, encoding string, payload []byte) (cod
 	req, err := http.NewRequest(http.MethodPost, "http://"+addr+method, bytes.NewReader(frame))
 	if err != nil {
 		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
 	}
 	req.Header.Set("Content-Type", "application/grpc")
 	req.Header.Set("TE", "trailers")

@@ -96,6 +96,12 @@ func (h *httpHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	enc, media := parseContentType(r.Header.Get("Content-Type"))
 	sig := signalForPath(r.URL.Path)
+	// Before anything else, and before a byte of the body is read: a client without the token
+	// learns nothing about the server and costs it no decompressing or decoding.
+	if err := s.creds.Load().authenticate(r.Header.Get("Authorization")); err != nil {
+		h.refuse(w, enc, media, s.refused(transportHTTP, sig, telemetry.Request{}, err))
+		return
+	}
 	if sig == 0 {
 		h.refuse(w, enc, media, s.refused(transportHTTP, 0, telemetry.Request{},
 			fmt.Errorf("%w: %s; OTLP/HTTP takes /v1/logs, /v1/metrics and /v1/traces", errNotFound, r.URL.Path)))
@@ -180,8 +186,14 @@ func (h *httpHandler) refuse(w http.ResponseWriter, enc bodyEncoding, media stri
 	hdr := w.Header()
 	hdr.Set("Content-Type", media)
 	hdr.Set("Content-Length", strconv.Itoa(len(body)))
-	if ref.reason == reasonTooLarge {
+	switch ref.reason {
+	case reasonTooLarge:
 		// The rest of an oversize body is not worth reading just to keep the connection.
+		hdr.Set("Connection", "close")
+	case reasonUnauthenticated:
+		hdr.Set("WWW-Authenticate", "Bearer")
+		// Without it net/http would read (though not decode) up to 256KiB of the body before
+		// answering, to keep the connection for a client that has no business using it.
 		hdr.Set("Connection", "close")
 	}
 	if ref.retryAfter > 0 {

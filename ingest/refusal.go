@@ -21,6 +21,8 @@ var (
 	errMediaType = errors.New("unsupported media type")
 	errMethod    = errors.New("method not allowed")
 	errNotFound  = errors.New("not found")
+	// errUnauthenticated is a request without the bearer token the gateway is configured with.
+	errUnauthenticated = errors.New("unauthenticated")
 	// errPanic stands for a consumer that panicked; the panic itself goes to the log only.
 	errPanic = errors.New("internal error in the gateway; see its log")
 )
@@ -34,19 +36,21 @@ const (
 	reasonMediaType
 	reasonMethod
 	reasonNotFound
+	reasonUnauthenticated
 	reasonThrottled
 	reasonUnavailable
 	numReasons
 )
 
 var reasonNames = [numReasons]string{
-	reasonMalformed:   "malformed",
-	reasonTooLarge:    "too_large",
-	reasonMediaType:   "unsupported_media_type",
-	reasonMethod:      "method_not_allowed",
-	reasonNotFound:    "not_found",
-	reasonThrottled:   "throttled",
-	reasonUnavailable: "unavailable",
+	reasonMalformed:       "malformed",
+	reasonTooLarge:        "too_large",
+	reasonMediaType:       "unsupported_media_type",
+	reasonMethod:          "method_not_allowed",
+	reasonNotFound:        "not_found",
+	reasonUnauthenticated: "unauthenticated",
+	reasonThrottled:       "throttled",
+	reasonUnavailable:     "unavailable",
 }
 
 func (r reason) String() string { return reasonNames[r] }
@@ -84,6 +88,8 @@ func refuse(err error) refusal {
 		return refusal{reasonMediaType, codes.InvalidArgument, http.StatusUnsupportedMediaType, err.Error(), 0}
 	case errors.Is(err, errMethod):
 		return refusal{reasonMethod, codes.Unimplemented, http.StatusMethodNotAllowed, err.Error(), 0}
+	case errors.Is(err, errUnauthenticated):
+		return refusal{reasonUnauthenticated, codes.Unauthenticated, http.StatusUnauthorized, err.Error(), 0}
 	case errors.Is(err, errNotFound):
 		return refusal{reasonNotFound, codes.Unimplemented, http.StatusNotFound, err.Error(), 0}
 	case errors.Is(err, errPanic):

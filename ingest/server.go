@@ -36,7 +36,11 @@ type Server struct {
 	log      *slog.Logger
 	counters *counters
 
+	// creds are the certificate, client CAs and token in force; UpdateCredentials swaps them.
+	creds atomic.Pointer[credentialSet]
+
 	refusalLog logevery.Limiter
+	authLog    logevery.Limiter
 	panicLog   logevery.Limiter
 	inflight   atomic.Int64 // requests being handled, on either transport
 
@@ -57,8 +61,9 @@ type Server struct {
 	stopped  chan struct{}  // closed when the first Shutdown has finished
 }
 
-// New builds a Server from a loaded (defaulted and validated) config. It opens nothing: Start
-// does. A nil logger discards the log.
+// New builds a Server from a loaded (defaulted and validated) config. It reads the TLS
+// certificate and key, the client CAs and the bearer token the config names, and fails naming
+// the file if one is unusable, but it opens no socket: Start does. A nil logger discards the log.
 func New(cfg config.Ingest, next Consumer, m *admin.Metrics, log *slog.Logger) (*Server, error) {
 	if next == nil {
 		return nil, errors.New("ingest: no consumer")
@@ -69,15 +74,21 @@ func New(cfg config.Ingest, next Consumer, m *admin.Metrics, log *slog.Logger) (
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	creds, err := loadCredentials(cfg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Server{
 		cfg:        cfg,
 		next:       next,
 		log:        log,
 		counters:   newCounters(m),
 		refusalLog: logevery.Limiter{Every: logInterval},
+		authLog:    logevery.Limiter{Every: logInterval},
 		panicLog:   logevery.Limiter{Every: logInterval},
 		stopped:    make(chan struct{}),
 	}
+	s.creds.Store(creds)
 	if cfg.GRPCListen != "" {
 		s.grpc = newGRPCServer(s)
 	}
@@ -99,6 +110,9 @@ func New(cfg config.Ingest, next Consumer, m *admin.Metrics, log *slog.Logger) (
 			// net/http's own complaints (a client that sent garbage, a broken connection)
 			// are the client's business; they go to the debug log.
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelDebug),
+		}
+		if cfg.TLS() {
+			s.http.TLSConfig = s.listenerTLS(transportHTTP)
 		}
 	}
 	return s, nil
@@ -141,13 +155,19 @@ func (s *Server) Start(ctx context.Context) error {
 	}
 	s.started = true
 	s.grpcLn, s.httpLn = grpcLn, httpLn
+	on := s.creds.Load().logAttrs()
 	if grpcLn != nil {
 		s.serve(transportGRPC, func() error { return s.grpc.Serve(grpcLn) }, grpc.ErrServerStopped)
-		s.log.Info("otlp/grpc listening", "addr", grpcLn.Addr().String())
+		s.log.Info("otlp/grpc listening", append([]any{"addr", grpcLn.Addr().String()}, on...)...)
 	}
 	if httpLn != nil {
-		s.serve(transportHTTP, func() error { return s.http.Serve(httpLn) }, http.ErrServerClosed)
-		s.log.Info("otlp/http listening", "addr", httpLn.Addr().String())
+		serve := func() error { return s.http.Serve(httpLn) }
+		if s.http.TLSConfig != nil {
+			// The certificate comes from TLSConfig; ServeTLS also keeps HTTP/2 on offer.
+			serve = func() error { return s.http.ServeTLS(httpLn, "", "") }
+		}
+		s.serve(transportHTTP, serve, http.ErrServerClosed)
+		s.log.Info("otlp/http listening", append([]any{"addr", httpLn.Addr().String()}, on...)...)
 	}
 	return nil
 }
