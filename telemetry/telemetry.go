@@ -178,3 +178,27 @@ type ThrottledError struct {
 func (e *ThrottledError) Error() string {
 	return fmt.Sprintf("sink %q cannot take more data now (%s); retry after %s", e.Sink, e.Reason, e.RetryAfter)
 }
+
+// Merge concatenates requests of one signal into one request, in order: what decoding their
+// encodings concatenated would give. The result shares the requests' resource entries (they are
+// read-only, like every request). One request is returned as it is; none gives an empty Request.
+func Merge(rs []Request) Request {
+	switch len(rs) {
+	case 0:
+		return Request{}
+	case 1:
+		return rs[0]
+	}
+	out := Empty(rs[0].Signal())
+	for _, r := range rs {
+		switch {
+		case out.Logs != nil:
+			out.Logs.ResourceLogs = append(out.Logs.ResourceLogs, r.Logs.GetResourceLogs()...)
+		case out.Metrics != nil:
+			out.Metrics.ResourceMetrics = append(out.Metrics.ResourceMetrics, r.Metrics.GetResourceMetrics()...)
+		default:
+			out.Traces.ResourceSpans = append(out.Traces.ResourceSpans, r.Traces.GetResourceSpans()...)
+		}
+	}
+	return out
+}
