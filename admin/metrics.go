@@ -41,9 +41,9 @@ type Metrics struct {
 	DeadLetterRecords *prometheus.CounterVec // sink, signal
 	// RejectedRecords counts records a destination refused in a partial success.
 	RejectedRecords *prometheus.CounterVec // sink, signal
-	// ReplayedRecords counts records a durable queue found undelivered at start, and of those
-	// the ones that may have been delivered before a crash (possible duplicates).
-	ReplayedRecords *prometheus.CounterVec // sink, kind ("undelivered" | "possible_duplicate")
+	// ReplayedRequests counts export requests a durable queue found undelivered at start, and
+	// of those the ones that may have been delivered before a crash (possible duplicates).
+	ReplayedRequests *prometheus.CounterVec // sink, kind ("undelivered" | "possible_duplicate")
 	// QueueRecords, QueueBytes and QueueCapacityBytes describe each sink's queue: what waits
 	// and what is being delivered. For a durable queue the capacity is its disk budget.
 	QueueRecords       *prometheus.GaugeVec // sink
@@ -89,7 +89,7 @@ func NewMetrics(reg prometheus.Registerer, version, revision string) *Metrics {
 		RetriedRecords:     counter("retried_records_total", "Records sent again after a failed delivery attempt.", "sink", "signal"),
 		DeadLetterRecords:  counter("dead_letter_records_total", "Records written to a sink's dead-letter folder.", "sink", "signal"),
 		RejectedRecords:    counter("rejected_records_total", "Records a destination refused in a partial success.", "sink", "signal"),
-		ReplayedRecords:    counter("replayed_records_total", "Records a durable queue found undelivered at start; kind=possible_duplicate for those that may have been delivered before a crash.", "sink", "kind"),
+		ReplayedRequests:   counter("replayed_requests_total", "Export requests a durable queue found undelivered at start; kind=possible_duplicate for those that may have been delivered before a crash.", "sink", "kind"),
 		QueueRecords:       gauge("queue_records", "Records in a sink's queue, waiting or being delivered.", "sink"),
 		QueueBytes:         gauge("queue_bytes", "Bytes in a sink's queue, waiting or being delivered.", "sink"),
 		QueueCapacityBytes: gauge("queue_capacity_bytes", "Capacity of a sink's queue in bytes (for a durable queue, its disk budget).", "sink"),

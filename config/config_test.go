@@ -80,7 +80,7 @@ var goodFiles = map[string]func(t *testing.T, c *Config, dir, home string){
 					MaxFileAge:   Duration(time.Hour),
 					Compress:     new(true),
 					MaxAge:       Duration(7 * 24 * time.Hour),
-					Queue:        Queue{MaxBytes: 64 << 20, WhenFull: "refuse", FsyncDelay: Duration(2 * time.Millisecond), Workers: 1},
+					Queue:        Queue{MaxBytes: 64 << 20, WhenFull: "refuse", Workers: 1},
 					Batch:        Batch{MaxRecords: 1000, MaxBytes: 4 << 20},
 					Retry: Retry{InitialInterval: Duration(time.Second), MaxInterval: Duration(30 * time.Second),
 						AttemptTimeout: Duration(30 * time.Second)},
@@ -124,7 +124,7 @@ var goodFiles = map[string]func(t *testing.T, c *Config, dir, home string){
 		check(t, "local.max_file_age written as 0", local.MaxFileAge, Duration(0))
 		check(t, "local.max_age written as 0", local.MaxAge, Duration(0))
 		check(t, "local.compress", *local.Compress, false)
-		check(t, "local.queue", local.Queue, Queue{MaxBytes: 512_000, WhenFull: "drop_oldest", FsyncDelay: Duration(2 * time.Millisecond), Workers: 1})
+		check(t, "local.queue", local.Queue, Queue{MaxBytes: 512_000, WhenFull: "drop_oldest", Workers: 1})
 		check(t, "local.retry", local.Retry, Retry{
 			InitialInterval: Duration(250 * time.Millisecond),
 			MaxInterval:     Duration(time.Minute),
@@ -139,18 +139,18 @@ var goodFiles = map[string]func(t *testing.T, c *Config, dir, home string){
 		check(t, "dx.protocol", dx.Protocol, "http/protobuf")
 		check(t, "dx.compression", dx.Compression, "none")
 		check(t, "dx.queue", dx.Queue, Queue{Durable: true, MaxBytes: 1 << 30, WhenFull: "refuse",
-			FsyncDelay: Duration(2 * time.Millisecond), Workers: 4})
+			Workers: 4})
 		check(t, "dx.batch", dx.Batch, Batch{MaxRecords: 1000, MaxBytes: 4 << 20, MaxWait: Duration(200 * time.Millisecond)})
 		check(t, "prom.listen", prom.Listen, "127.0.0.1:9464")
 		check(t, "prom.labels", prom.Labels, []string{"user.id", "model", "type", "decision", "tool_name"})
 		check(t, "prom.queue", prom.Queue, Queue{MaxBytes: 64 << 20, WhenFull: "refuse",
-			FsyncDelay: Duration(2 * time.Millisecond), Workers: 1})
+			Workers: 1})
 	},
 	"inline.toml": func(t *testing.T, c *Config, dir, home string) {
 		check(t, "routes", len(c.Routes), 2)
 		check(t, "events.drop", c.Routes[1].Drop, []*DropRule{{Name: "api_*"}})
 		check(t, "events.signals", c.Routes[1].Signals, []string{"logs"})
-		check(t, "local.queue", c.Sinks["local"].Queue, Queue{MaxBytes: 1 << 20, WhenFull: "refuse", FsyncDelay: Duration(2 * time.Millisecond), Workers: 1})
+		check(t, "local.queue", c.Sinks["local"].Queue, Queue{MaxBytes: 1 << 20, WhenFull: "refuse", Workers: 1})
 		check(t, "local.retry", c.Sinks["local"].Retry, Retry{InitialInterval: Duration(2 * time.Second), MaxInterval: Duration(4 * time.Second),
 			AttemptTimeout: Duration(30 * time.Second)})
 		check(t, "local.max_file_bytes", c.Sinks["local"].MaxFileBytes, ByteSize(64<<20))

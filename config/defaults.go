@@ -59,11 +59,10 @@ func defaultSink(typ, stateDir string) *Sink {
 	s := &Sink{
 		Type: typ,
 		Queue: Queue{
-			Durable:    slices.Contains(networkSinks, typ),
-			MaxBytes:   memoryQueueBytes,
-			WhenFull:   "refuse",
-			FsyncDelay: Duration(2 * time.Millisecond),
-			Workers:    4,
+			Durable:  slices.Contains(networkSinks, typ),
+			MaxBytes: memoryQueueBytes,
+			WhenFull: "refuse",
+			Workers:  4,
 		},
 		Batch: Batch{
 			MaxRecords: 1000,

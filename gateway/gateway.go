@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -22,6 +23,8 @@ import (
 	"claude-otel-gw/route"
 	"claude-otel-gw/sinks"
 	"claude-otel-gw/sinks/file"
+	"claude-otel-gw/sinks/otlp"
+	promsink "claude-otel-gw/sinks/prometheus"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -63,14 +66,16 @@ func Build(cfg *config.Config, log *slog.Logger, info Info) (*Gateway, error) {
 	targets := map[string]route.Target{}
 	for _, name := range sortedKeys(cfg.Sinks) {
 		sc := cfg.Sinks[name]
-		w, err := newWriter(name, sc, log)
+		w, err := newWriter(name, sc, g.metrics, log, info)
 		if err != nil {
 			errs = append(errs, cfg.Errorf("sink."+name, "%v", err))
 			continue
 		}
 		s := sinks.New(w, sinks.Options{
-			Name: name, Queue: sc.Queue, Retry: sc.Retry,
-			Metrics: g.metrics, Logger: log,
+			Name: name, Queue: sc.Queue, Batch: sc.Batch, Retry: sc.Retry,
+			SpoolDir:      filepath.Join(cfg.State.Dir, "spool", name),
+			DeadLetterDir: filepath.Join(cfg.State.Dir, "deadletter", name),
+			Metrics:       g.metrics, Logger: log,
 		})
 		g.sinks = append(g.sinks, s)
 		targets[name] = s
@@ -95,8 +100,35 @@ func Build(cfg *config.Config, log *slog.Logger, info Info) (*Gateway, error) {
 }
 
 // newWriter builds the destination writer for one sink.
-func newWriter(name string, sc *config.Sink, log *slog.Logger) (sinks.Writer, error) {
+func newWriter(name string, sc *config.Sink, m *admin.Metrics, log *slog.Logger, info Info) (sinks.Writer, error) {
+	log = log.With("sink", name)
 	switch sc.Type {
+	case "otlp":
+		headers := make(map[string]string, len(sc.Headers))
+		for k, v := range sc.Headers {
+			headers[k] = string(v)
+		}
+		return otlp.New(otlp.Options{
+			Name:        name,
+			Endpoint:    sc.Endpoint,
+			Protocol:    sc.Protocol,
+			Headers:     headers,
+			Compression: sc.Compression,
+			CAFile:      sc.CAFile,
+			CertFile:    sc.CertFile,
+			KeyFile:     sc.KeyFile,
+			UserAgent:   "claude-otel-gw/" + info.Version,
+			Metrics:     m,
+			Logger:      log,
+		})
+	case "prometheus":
+		return promsink.New(promsink.Options{
+			Name:    name,
+			Listen:  sc.Listen,
+			Labels:  sc.Labels,
+			Metrics: m,
+			Logger:  log,
+		})
 	case "file":
 		return file.New(file.Options{
 			Dir:          sc.Path,
@@ -104,7 +136,7 @@ func newWriter(name string, sc *config.Sink, log *slog.Logger) (sinks.Writer, er
 			MaxFileAge:   sc.MaxFileAge.D(),
 			Compress:     *sc.Compress, // the loader fills it in
 			MaxAge:       sc.MaxAge.D(),
-			Logger:       log.With("sink", name),
+			Logger:       log,
 		})
 	}
 	return nil, fmt.Errorf("sink type %q is not available in this build", sc.Type)

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"claude-otel-gw/admin"
@@ -230,16 +231,27 @@ func admit(ctx context.Context, ds []delivery) error {
 			return err
 		}
 	}
-	var first error
-	for _, d := range ds {
-		// Room was reserved, so Put fails only if the sink broke in between (a spool write
-		// error). Other sinks keep their part; the client retries and may duplicate it there,
-		// which at-least-once delivery allows.
-		if err := d.target.Put(ctx, d.req, d.size); err != nil && first == nil {
-			first = fmt.Errorf("sink %s: %w", d.target.Name(), err)
+	// Puts run side by side: a durable sink's Put waits for its spool's fsync, and one request's
+	// fsyncs on several spools need not queue behind each other.
+	errs := make([]error, len(ds))
+	if len(ds) == 1 {
+		errs[0] = ds[0].target.Put(ctx, ds[0].req, ds[0].size)
+	} else {
+		var wg sync.WaitGroup
+		for i, d := range ds {
+			wg.Go(func() { errs[i] = d.target.Put(ctx, d.req, d.size) })
+		}
+		wg.Wait()
+	}
+	// Room was reserved, so Put fails only if the sink broke in between (a spool write error,
+	// a disk that filled up). Other sinks keep their part; the client retries and may duplicate
+	// it there, which at-least-once delivery allows.
+	for i, err := range errs {
+		if err != nil {
+			return fmt.Errorf("sink %s: %w", ds[i].target.Name(), err)
 		}
 	}
-	return first
+	return nil
 }
 
 func (r *Router) count(sig telemetry.Signal, reason string, records int) {

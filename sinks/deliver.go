@@ -2,126 +2,98 @@ package sinks
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"claude-otel-gw/internal/logevery"
+	"claude-otel-gw/telemetry"
 )
 
-// run is the worker: it takes requests from the queue, oldest first, and delivers each before
-// taking the next. It returns when the queue is closed and drained, or when ctx ends.
-func (s *Sink) run(ctx context.Context) {
-	defer close(s.workerDone)
+// runWorker delivers batches until the batcher has no more.
+func (s *Sink) runWorker(soft, hard context.Context) {
 	fails := newFailureLog()
-	for ctx.Err() == nil {
-		e, ok := s.q.take(ctx)
-		if !ok {
-			return
-		}
-		s.m.queueRecords.Sub(float64(e.records))
-		s.m.queueBytes.Sub(float64(e.size))
-		s.mu.Lock()
-		abandoned := s.abandoned
-		if !abandoned {
-			s.inflight = &e
-		}
-		s.mu.Unlock()
-		if abandoned {
-			// Shutdown gave up on the queue after this was taken but before it was in flight.
-			count(&s.m.droppedStop, &e)
-			return
-		}
-		s.deliver(ctx, &e, fails)
+	for b := range s.batches {
+		s.deliver(soft, hard, b, fails)
 	}
 }
 
-// outcome is how the delivery of one request ended.
-type outcome uint8
-
-const (
-	sent outcome = iota
-	failed
-)
-
-// settle counts e's outcome unless Shutdown has already counted it as dropped.
-func (s *Sink) settle(e *entry, o outcome) {
-	s.mu.Lock()
-	mine := s.inflight == e
-	if mine {
-		s.inflight = nil
-	}
-	s.mu.Unlock()
-	if !mine {
-		return
-	}
-	switch o {
-	case sent:
-		count(&s.m.sent, e)
-	case failed:
-		count(&s.m.failed, e)
-	}
-}
-
-// deliver attempts e until it is delivered, refused for good, out of time, or ctx ends (then
-// Shutdown counts it as dropped).
-func (s *Sink) deliver(ctx context.Context, e *entry, fails *failureLog) {
-	b := backoff{initial: s.retry.InitialInterval.D(), max: s.retry.MaxInterval.D()}
+// deliver attempts b until it is delivered, refused for good (then dead-lettered), out of time
+// (max_elapsed: dead-lettered too), or given up at shutdown: a memory queue's batch when hard
+// ends, a durable queue's batch as soon as shutdown begins (soft) and its attempt fails — it
+// stays in the spool for the next start.
+func (s *Sink) deliver(soft, hard context.Context, b *batch, fails *failureLog) {
+	req := b.request()
+	bo := backoff{initial: s.retry.InitialInterval.D(), max: s.retry.MaxInterval.D()}
 	first := time.Now()
-	for {
-		err := s.attempt(ctx, e)
+	for attempts := 1; ; attempts++ {
+		err := s.attempt(hard, req)
 		if err == nil {
 			if n, since := s.health.succeeded(); n > 0 && fails.warned {
 				s.log.Info("delivery recovered", "failed_attempts", n, "after", time.Since(since).Round(time.Millisecond))
 			}
 			fails.reset()
-			s.settle(e, sent)
+			s.finish(b, outcomeSent)
 			return
 		}
 		now := time.Now()
 		s.m.sendErrors.Inc()
 		n := s.health.failed(now, err)
-		if ctx.Err() != nil {
+		if hard.Err() != nil || (s.isDurable() && soft.Err() != nil) {
+			s.abandon(b)
 			return
 		}
 		if IsPermanent(err) {
 			if ok, suppressed := fails.permanent.Allow(now); ok {
-				s.log.Warn("destination refused data for good; dropped it",
-					"signal", e.r.Signal().String(), "records", e.records, "err", err, "earlier_refusals_not_logged", suppressed)
+				s.log.Warn("destination refused data for good; writing it to the dead-letter folder",
+					"signal", b.sig.String(), "records", b.records, "err", err, "earlier_refusals_not_logged", suppressed)
 			}
-			s.settle(e, failed)
+			s.deadLetter(b, req, attempts, err)
 			return
 		}
-		wait := b.next()
+		wait := bo.next()
+		if d, ok := RetryDelay(err); ok && d > 0 {
+			// The destination said when; sooner would be refused again. A destination asking
+			// for hours is not left alone for that long: it may have recovered.
+			wait = min(d, maxRetryAfter)
+		}
 		if limit := s.retry.MaxElapsed.D(); limit > 0 && now.Sub(first)+wait > limit {
-			s.log.Warn("delivery failed for longer than max_elapsed; dropped the data",
-				"signal", e.r.Signal().String(), "records", e.records, "max_elapsed", limit, "err", err)
-			s.settle(e, failed)
+			s.log.Warn("delivery failed for longer than max_elapsed; writing the data to the dead-letter folder",
+				"signal", b.sig.String(), "records", b.records, "max_elapsed", limit, "attempts", attempts, "err", err)
+			s.deadLetter(b, req, attempts, fmt.Errorf("gave up after %d attempts in %s (max_elapsed): %w",
+				attempts, now.Sub(first).Round(time.Millisecond), err))
 			return
 		}
 		fails.failed(s, now, n, err, wait)
 		t := time.NewTimer(wait)
+		stop := hard.Done()
+		if s.isDurable() {
+			stop = soft.Done()
+		}
 		select {
-		case <-ctx.Done():
+		case <-stop:
 			t.Stop()
+			s.abandon(b)
 			return
 		case <-t.C:
 		}
+		s.m.retried[b.sig].Add(float64(b.records))
 	}
 }
 
-// attempt makes one bounded Write and measures it.
-func (s *Sink) attempt(ctx context.Context, e *entry) error {
+// attempt makes one Write, bounded by the attempt timeout, and measures it.
+func (s *Sink) attempt(ctx context.Context, req telemetry.Request) error {
 	start := time.Now()
 	s.health.begin(start)
 	actx, cancel := context.WithTimeout(ctx, s.attemptTimeout)
-	err := s.w.Write(actx, e.r)
+	err := s.w.Write(actx, req)
 	cancel()
 	s.m.sendDuration.Observe(time.Since(start).Seconds())
 	return err
 }
 
 // failureLog decides which failures are worth a log line: the first retryable failure of a
-// streak, then one a minute while the streak lasts, and the recovery after it. It belongs to the
-// worker.
+// streak, then one a minute while the streak lasts, and the recovery after it. Each worker has
+// its own.
 type failureLog struct {
 	streak    logevery.Limiter
 	permanent logevery.Limiter

@@ -52,10 +52,16 @@ func (h *health) failed(now time.Time, err error) (failures int) {
 // for the last minute has failed while data was waiting (with the last error), or one attempt has
 // not returned for a minute. A sink with nothing to deliver is healthy.
 func (s *Sink) Healthy() error {
-	busy := s.q.len() > 0
 	s.mu.Lock()
-	busy = busy || s.inflight != nil
+	busy := len(s.outstanding) > 0
 	s.mu.Unlock()
+	switch {
+	case s.mem != nil:
+		busy = busy || s.mem.waiting()
+	case s.disk != nil:
+		records, _, _, _ := s.disk.stats()
+		busy = busy || records > 0
+	}
 
 	now := time.Now()
 	h := &s.health

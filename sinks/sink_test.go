@@ -52,6 +52,11 @@ func newHarness(t *testing.T, w *fakeWriter, o Options) *harness {
 	t.Helper()
 	h := &harness{w: w, m: admin.NewTestMetrics(), log: &logBuffer{}}
 	o.Name, o.Metrics = name, h.m
+	if o.Batch.MaxRecords == 0 {
+		// One request per delivery, so tests can follow each request; batching has tests
+		// of its own.
+		o.Batch.MaxRecords = 1
+	}
 	o.Logger = slog.New(slog.NewTextHandler(h.log, nil))
 	h.s = New(w, o)
 	t.Cleanup(func() {
@@ -72,11 +77,17 @@ func (h *harness) start(t *testing.T) {
 func (h *harness) sent() float64 {
 	return testutil.ToFloat64(h.m.SentRecords.WithLabelValues(name, "logs"))
 }
+func (h *harness) retried() float64 {
+	return testutil.ToFloat64(h.m.RetriedRecords.WithLabelValues(name, "logs"))
+}
+func (h *harness) deadLettered() float64 {
+	return testutil.ToFloat64(h.m.DeadLetterRecords.WithLabelValues(name, "logs"))
+}
 func (h *harness) failed() float64 {
 	return testutil.ToFloat64(h.m.FailedRecords.WithLabelValues(name, "logs"))
 }
 func (h *harness) dropped(reason string) float64 {
-	return testutil.ToFloat64(h.m.DroppedRecords.WithLabelValues("logs", reason))
+	return testutil.ToFloat64(h.m.DroppedRecords.WithLabelValues(name, "logs", reason))
 }
 func (h *harness) sendErrors() float64 {
 	return testutil.ToFloat64(h.m.SendErrors.WithLabelValues(name))

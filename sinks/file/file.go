@@ -159,6 +159,10 @@ func (w *Writer) Write(ctx context.Context, r telemetry.Request) error {
 	return w.writeLine(c, c.buf)
 }
 
+// Limits says the files are written by one worker: lines in queue order, one file per signal
+// open at a time.
+func (w *Writer) Limits() sinks.Limits { return sinks.Limits{Serial: true} }
+
 // Close syncs and closes the open files and waits for the background compression and cleanup
 // to finish. The files being written are left as .jsonl; the next New compresses them.
 func (w *Writer) Close() error {
