@@ -17,6 +17,7 @@ import (
 
 	"claude-otel-gw/config"
 	"claude-otel-gw/gateway"
+	"claude-otel-gw/internal/claudesettings"
 	"claude-otel-gw/redact"
 )
 
@@ -38,6 +39,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		showVersion = fs.Bool("version", false, "print the version and exit")
 		redactStdin = fs.Bool("redact", false, "read text on stdin and write it redacted: a dry run of a redaction profile")
 		profile     = fs.String("profile", config.DefaultProfile, "the redaction profile --redact uses")
+		settings    = fs.Bool("claude-settings", false, "print the Claude Code managed-settings JSON that points Claude Code at this gateway, and exit")
+		protocol    = fs.String("protocol", "", "with --claude-settings: grpc, http/protobuf or http/json (default: grpc when its listener is on)")
+		withToken   = fs.Bool("with-token", false, "with --claude-settings: add the bearer token from ingest.bearer_token_file")
 	)
 	if err := fs.Parse(args); err != nil {
 		return 2
@@ -66,6 +70,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case *redactStdin:
 		return redactText(cfg, *profile, stdin, stdout, stderr)
+	case *settings:
+		return claudeSettings(cfg, claudesettings.Options{Protocol: *protocol, WithToken: *withToken}, stdout, stderr)
+	case *protocol != "" || *withToken:
+		fmt.Fprintln(stderr, "claude-otel-gw: --protocol and --with-token go with --claude-settings")
+		return 2
 	}
 
 	log := newLogger(cfg.Log, stderr)
@@ -133,6 +142,26 @@ func redactText(cfg *config.Config, profile string, stdin io.Reader, stdout, std
 	}
 	if _, err := io.WriteString(stdout, p.String(string(in))); err != nil {
 		return 1
+	}
+	return 0
+}
+
+func claudeSettings(cfg *config.Config, o claudesettings.Options, stdout, stderr io.Writer) int {
+	s, notes, err := claudesettings.Build(cfg, o)
+	if err != nil {
+		fmt.Fprintf(stderr, "claude-otel-gw: %v\n", err)
+		return 1
+	}
+	out, err := s.JSON()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 1
+	}
+	if _, err := stdout.Write(out); err != nil {
+		return 1
+	}
+	for _, n := range notes {
+		fmt.Fprintf(stderr, "claude-otel-gw: note: %s\n", n)
 	}
 	return 0
 }

@@ -5,6 +5,7 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -130,6 +131,51 @@ func TestRedactDryRun(t *testing.T) {
 	}
 	if want := "mail [REDACTED:email] the key [REDACTED:cloud_key]\n"; out != want {
 		t.Errorf("--redact wrote %q, want %q", out, want)
+	}
+}
+
+func TestClaudeSettings(t *testing.T) {
+	env, home := emptyHome(t)
+	token := filepath.Join(home, "token")
+	os.WriteFile(token, []byte("tok-123\n"), 0o600)
+	cfg := filepath.Join(home, "gw.toml")
+	os.WriteFile(cfg, []byte(`[ingest]
+grpc_listen = ""
+http_listen = "127.0.0.1:14318"
+bearer_token_file = "token"
+[[route]]
+name = "all"
+sinks = ["local"]
+[sink.local]
+type = "file"
+`), 0o600)
+	code, out, errs := runBinary(t, env, "", "--claude-settings", "--config", cfg, "--with-token")
+	if code != 0 {
+		t.Fatalf("--claude-settings: exit %d: %s", code, errs)
+	}
+	var settings struct{ Env map[string]string }
+	if err := json.Unmarshal([]byte(out), &settings); err != nil {
+		t.Fatalf("--claude-settings printed something other than JSON: %v\n%s", err, out)
+	}
+	for k, v := range map[string]string{
+		"CLAUDE_CODE_ENABLE_TELEMETRY": "1",
+		"OTEL_EXPORTER_OTLP_PROTOCOL":  "http/protobuf",
+		"OTEL_EXPORTER_OTLP_ENDPOINT":  "http://127.0.0.1:14318",
+		"OTEL_EXPORTER_OTLP_HEADERS":   "Authorization=Bearer tok-123",
+		"OTEL_TRACES_EXPORTER":         "otlp",
+	} {
+		if settings.Env[k] != v {
+			t.Errorf("%s = %q, want %q", k, settings.Env[k], v)
+		}
+	}
+	if !strings.Contains(errs, "note:") {
+		t.Errorf("no note on protecting the token: %q", errs)
+	}
+	if code, _, errs := runBinary(t, env, "", "--claude-settings", "--config", cfg, "--protocol", "grpc"); code != 1 || !strings.Contains(errs, "grpc_listen is off") {
+		t.Errorf("--protocol grpc with gRPC off: exit %d: %s", code, errs)
+	}
+	if code, _, _ := runBinary(t, env, "", "--with-token"); code != 2 {
+		t.Errorf("--with-token alone: exit %d, want 2", code)
 	}
 }
 
