@@ -26,8 +26,8 @@ import (
 	"claude-otel-gw/telemetry"
 )
 
-// otlpDest is an OTLP/HTTP logs destination that is down (503) until told otherwise and
-// records the "n" attribute of every log record it takes.
+// otlpDest is an OTLP/HTTP destination that is down (503) until told otherwise and records
+// the "n" attribute of every log record it takes (other signals it takes and forgets).
 type otlpDest struct {
 	up   atomic.Bool
 	mu   sync.Mutex
@@ -55,6 +55,10 @@ func (d *otlpDest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 		return
 	}
+	if r.URL.Path != "/v1/logs" {
+		w.Header().Set("Content-Type", "application/x-protobuf")
+		return // an empty response: full success
+	}
 	req := &collogspb.ExportLogsServiceRequest{}
 	if err := proto.Unmarshal(body, req); err != nil {
 		http.Error(w, err.Error(), http.StatusBadRequest)
@@ -64,7 +68,11 @@ func (d *otlpDest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	for _, rl := range req.ResourceLogs {
 		for _, sl := range rl.ScopeLogs {
 			for _, lr := range sl.LogRecords {
-				d.seen[lr.Attributes[0].Value.GetIntValue()]++
+				for _, kv := range lr.Attributes {
+					if kv.Key == "n" {
+						d.seen[kv.Value.GetIntValue()]++
+					}
+				}
 			}
 		}
 	}
