@@ -27,9 +27,12 @@ type memory struct {
 	reserved int // reserved by reserve, not yet put or given back
 	closed   bool
 	sealed   bool // closed and finished: a put now has nowhere to go
-	// taken holds the acceptance times of the requests taken and not yet done, oldest first
-	// by construction (they are taken in order), for the oldest age.
-	taken []time.Time
+	// taken holds the acceptance times of the requests taken, oldest first (they are taken in
+	// order), from takenHead on; finished counts those done while an older one was not, so that
+	// the head moves past them when it gets there. Together they give the oldest age.
+	taken     []int64
+	takenHead int
+	finished  map[int64]int
 }
 
 func newMemory(capacity int, dropOldest bool) *memory {
@@ -138,7 +141,7 @@ func (q *memory) poll() (it item, ok, done bool) {
 	defer q.mu.Unlock()
 	if q.head < len(q.items) {
 		it = q.pop()
-		q.taken = append(q.taken, it.at)
+		q.taken = append(q.taken, it.at.UnixNano())
 		return it, true, false
 	}
 	if q.closed && q.reserved == 0 {
@@ -155,14 +158,30 @@ func (q *memory) done(its []item) {
 	for i := range its {
 		q.bytes -= its[i].size
 		q.records -= its[i].records
-		// Items finish out of order with several workers; the oldest age only needs to know
-		// the oldest, so drop the earliest time equal to this one.
-		for j, t := range q.taken {
-			if t.Equal(its[i].at) {
-				q.taken = append(q.taken[:j], q.taken[j+1:]...)
-				break
+		at := its[i].at.UnixNano()
+		if q.takenHead < len(q.taken) && q.taken[q.takenHead] == at {
+			q.takenHead++
+		} else {
+			// Finished before an older one (several workers): remembered until the head
+			// reaches it.
+			if q.finished == nil {
+				q.finished = map[int64]int{}
 			}
+			q.finished[at]++
 		}
+		for q.takenHead < len(q.taken) && q.finished[q.taken[q.takenHead]] > 0 {
+			t := q.taken[q.takenHead]
+			if q.finished[t]--; q.finished[t] == 0 {
+				delete(q.finished, t)
+			}
+			q.takenHead++
+		}
+	}
+	if q.takenHead == len(q.taken) {
+		q.taken, q.takenHead = q.taken[:0], 0
+	} else if q.takenHead > len(q.taken)/2 {
+		n := copy(q.taken, q.taken[q.takenHead:])
+		q.taken, q.takenHead = q.taken[:n], 0
 	}
 }
 
@@ -195,8 +214,8 @@ func (q *memory) drain() []item {
 func (q *memory) stats() (records, bytes int, oldest time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.taken) > 0 {
-		oldest = q.taken[0]
+	if q.takenHead < len(q.taken) {
+		oldest = time.Unix(0, q.taken[q.takenHead])
 	} else if q.head < len(q.items) {
 		oldest = q.items[q.head].at
 	}
