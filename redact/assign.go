@@ -46,11 +46,19 @@ var secretWords = [...]struct {
 	{"masterkey", false, keySecret},
 }
 
+// endsSecretWord reports whether a key ending in c may name a secret: every word in
+// secretWords ends in one of these letters. Most keys fail this first test.
+func endsSecretWord(c byte) bool {
+	switch lower(c) {
+	case 'd', 's', 'e', 't', 'n', 'y':
+		return true
+	}
+	return false
+}
+
 // classifyKey says whether key names a secret.
 func classifyKey(key string) keyClass {
-	switch lower(key[len(key)-1]) {
-	case 'd', 's', 'e', 't', 'n', 'y':
-	default:
+	if !endsSecretWord(key[len(key)-1]) {
 		return keyPlain
 	}
 	var buf [24]byte
@@ -119,6 +127,9 @@ func findAssignment(s string, op int) (start, end int, id detID, ok bool) {
 		}
 	}
 	keyEnd, spaced := keyBefore(s, k)
+	if keyEnd == 0 || !endsSecretWord(s[keyEnd-1]) {
+		return 0, 0, 0, false
+	}
 	keyStart := keyEnd
 	for keyStart > 0 && keyEnd-keyStart < 64 && isKeyChar(s[keyStart-1]) {
 		keyStart--

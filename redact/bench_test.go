@@ -36,13 +36,7 @@ func BenchmarkStringProse(b *testing.B) {
 }
 
 func BenchmarkStringSecrets(b *testing.B) {
-	var texts []string
-	for _, c := range readCorpus(b) {
-		if len(c.Redact) > 0 {
-			texts = append(texts, c.Text)
-		}
-	}
-	text := strings.Join(texts, "\n")
+	text := secretsText(b)
 	for _, action := range []string{"mask", "hash"} {
 		b.Run(action, func(b *testing.B) {
 			cfg := &config.Redaction{Action: action}
@@ -79,4 +73,25 @@ func BenchmarkRedactLogs(b *testing.B) {
 // BenchmarkRedactMetrics redacts a captured request with nothing to redact.
 func BenchmarkRedactMetrics(b *testing.B) {
 	benchRedact(b, "../testdata/claude-code/01-prompt-pii-grpc/metrics.grpc.pb")
+}
+
+// BenchmarkAdversarial redacts 256 KiB strings built to make a careless detector read the
+// same text again from every spot in it: the figures should stay within a small factor of
+// ordinary text.
+func BenchmarkAdversarial(b *testing.B) {
+	p, _ := Compile("default", nil, admin.NewTestMetrics())
+	const size = 256 << 10
+	for _, tt := range []struct{ name, unit string }{
+		{"jwt-runs", "-eyJ"},
+		{"masks-and-emails", "[REDACTED:email] a@b.co "},
+		{"assignments", "password=password="},
+		{"pem-begins", "-----BEGIN A PRIVATE KEY-----"},
+		{"tokens", "sk-sk-"},
+		{"curl-users", "curl -u -u "},
+		{"colons", "a:b:"},
+		{"digits", "1-2 "},
+	} {
+		text := strings.Repeat(tt.unit, size/len(tt.unit))
+		b.Run(tt.name, func(b *testing.B) { benchString(b, p, text) })
+	}
 }

@@ -119,7 +119,7 @@ func findCurlUser(s string, at, prefix int) (start, end int, ok bool) {
 	for end < len(s) && end-i < 512 && s[end] != quote && s[end] != '\n' && (quote != 0 || (s[end] != ' ' && s[end] != '\t')) {
 		end++
 	}
-	c := strings.IndexByte(s[i:end], ':')
+	c := indexColon(s[i:end])
 	if c < 0 || i+c+1 == end || isReference(s[i+c+1:end]) {
 		return 0, 0, false
 	}
@@ -167,7 +167,7 @@ func findURLPassword(s string, colon int) (start, end int, ok bool) {
 	if at < 0 || at+1 >= j {
 		return 0, 0, false
 	}
-	c := strings.IndexByte(s[i:at], ':')
+	c := indexColon(s[i:at])
 	if c < 0 {
 		return 0, 0, false
 	}

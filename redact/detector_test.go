@@ -278,6 +278,12 @@ func TestMasksShieldNothing(t *testing.T) {
 		{"[REDACTED:ghp_16C7e42F292c6912E7710c838347Ae178B4a]", "[REDACTED:[REDACTED:vcs_token]]"},
 		{"[REDACTED:email x@example.com]", "[REDACTED:email [REDACTED:email]]"},
 		{"password=[REDACTED:secret_assignment] user=bob", "password=[REDACTED:secret_assignment] user=bob"},
+		// A value that holds a mask is still redacted, the mask with it.
+		{`password: "abc [REDACTED:email] def"`, `password: "[REDACTED:secret_assignment]"`},
+		// A mask's own ':' separates nothing.
+		{"curl -u [REDACTED:email]:hunter2 https://x", "curl -u [REDACTED:email]:[REDACTED:auth_header] https://x"},
+		{"https://[REDACTED:email]:pw@host/x", "https://[REDACTED:email]:[REDACTED:url_credentials]@host/x"},
+		{"curl https://api.stripe.com -u sk_test_4eC39HqLyjWDarjtT1zdp7dc:", "curl https://api.stripe.com -u [REDACTED:saas_token]:"},
 	} {
 		if got := p.String(c.in); got != c.want {
 			t.Errorf("String(%q) = %q, want %q", c.in, got, c.want)

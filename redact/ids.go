@@ -2,31 +2,23 @@ package redact
 
 import commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 
-// idKeys are the attributes whose values are identifiers, not text: Claude Code's session,
-// prompt, user and message ids, event times and sequence numbers, and versions. Their values
+// isIDKey reports whether key is one of the attributes whose values are identifiers, not text:
+// Claude Code's session, prompt, user and message ids, event times and sequence numbers, and
+// versions. Their values
 // are not scanned when they look like an id, which saves the scan and keeps an id that happens
 // to look like a number (a card, a phone) intact. A value under one of these keys that does
 // not look like an id (an email address as user.id, free text) is scanned like any other.
-var idKeys = map[string]bool{
-	"session.id":             true,
-	"prompt.id":              true,
-	"user.id":                true,
-	"user.account_uuid":      true,
-	"user.account_id":        true,
-	"organization.id":        true,
-	"message.uuid":           true,
-	"tool_use_id":            true,
-	"event.timestamp":        true,
-	"event.sequence":         true,
-	"service.version":        true,
-	"service.instance.id":    true,
-	"app.version":            true,
-	"gen_ai.conversation.id": true,
-	"gen_ai.tool.call.id":    true,
-	"gen_ai.response.id":     true,
-	"plugin_id_hash":         true,
-	"trace_id":               true,
-	"span_id":                true,
+func isIDKey(key string) bool {
+	// A switch rather than a map: it is looked up for every attribute, and a switch on
+	// strings compiles to a few length and byte comparisons instead of a hash.
+	switch key {
+	case "session.id", "prompt.id", "user.id", "user.account_uuid", "user.account_id",
+		"organization.id", "message.uuid", "tool_use_id", "event.timestamp", "event.sequence",
+		"service.version", "service.instance.id", "app.version", "gen_ai.conversation.id",
+		"gen_ai.tool.call.id", "gen_ai.response.id", "plugin_id_hash", "trace_id", "span_id":
+		return true
+	}
+	return false
 }
 
 // maxIDLen bounds what counts as an id; anything longer is scanned as text.

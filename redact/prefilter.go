@@ -1,5 +1,7 @@
 package redact
 
+import "fmt"
+
 // spot says what the prefilter found at a position, and so which detectors look there.
 type spot uint8
 
@@ -87,149 +89,121 @@ var literals = []literal{
 	{text: "--", spot: spotFlag, det: detCloudKey}, // --aws-secret-access-key
 }
 
-// Byte classes of the prefilter's table.
-const (
-	classLiteral = 1 << iota // starts at least one literal
-	classAt
-	classDigit
-	classSign // '+' or '(' before a number
-	classColon
-	classEquals
-	classBracket
-)
-
 // prefilter finds the spots in a string where a detector might match. It is the only part of
-// the engine that looks at every byte; detectors look only around the spots it reports, so a
-// string without any costs one pass over a table. It is one piece so that it can be replaced
-// (by an Aho-Corasick automaton over the literals, say) without touching the detectors.
+// the engine that looks at every byte, in one pass of an automaton (see ac.go) over the
+// enabled detectors' literals, the custom patterns' literal prefixes and the bytes that matter
+// by themselves (digits, '@', ':', '=', ...); detectors look only around the spots it reports,
+// so a string without any costs that pass and nothing else.
 type prefilter struct {
-	class [256]uint8
-	// Literals by first byte (both cases for folded literals): those that must start a word,
-	// and those that may start anywhere. Inside a word, which is where most letters are, only
-	// the second list is looked at.
-	wordStart, anywhere [256][]literal
+	ac   *automaton
+	hits []pfHit // by automaton pattern
 }
 
-// newPrefilter builds the prefilter for the enabled detectors.
-func newPrefilter(on *[numBuiltin]bool) *prefilter {
-	pf := &prefilter{}
-	for _, l := range literals {
-		if !on[l.det] || pf.has(l) {
-			continue
-		}
-		firsts := []byte{l.text[0]}
-		if l.fold && isAlpha(l.text[0]) {
-			firsts = append(firsts, l.text[0]-('a'-'A'))
-		}
-		for _, c := range firsts {
-			pf.class[c] |= classLiteral
-			if l.boundary {
-				pf.wordStart[c] = append(pf.wordStart[c], l)
-			} else {
-				pf.anywhere[c] = append(pf.anywhere[c], l)
-			}
-		}
-	}
-	if on[detEmail] {
-		pf.class['@'] |= classAt
-	}
+// pfHit is what finding one of the automaton's patterns means.
+type pfHit struct {
+	spot   spot // a built-in literal's spot
+	n      int  // the pattern's length
+	custom int  // for a custom pattern's prefix, its index in Profile.custom, plus one
+}
+
+// newPrefilter builds the prefilter for the enabled detectors and the custom patterns.
+func newPrefilter(on *[numBuiltin]bool, custom []customPattern) (*prefilter, error) {
+	return buildPrefilter(on, custom, maxACStates)
+}
+
+// buildPrefilter builds a prefilter whose automaton has at most limit states. Custom patterns
+// whose prefixes would take it past that (only very many, long ones can) lose their prefixes,
+// and then run on every string.
+func buildPrefilter(on *[numBuiltin]bool, custom []customPattern, limit int) (*prefilter, error) {
+	var events [256]acEvent
 	if on[detPhone] || on[detSSN] || on[detCard] || on[detIP] {
-		for c := byte('0'); c <= '9'; c++ {
-			pf.class[c] |= classDigit
+		for c := '0'; c <= '9'; c++ {
+			events[c] = evNumber
 		}
 	}
 	if on[detPhone] {
-		pf.class['+'] |= classSign
-		pf.class['('] |= classSign
+		events['+'] = evSign
+		events['('] = evSign
+	}
+	if on[detEmail] {
+		events['@'] = evAt
 	}
 	if on[detIP] || on[detURLCredentials] || on[detSecretAssignment] || on[detCloudKey] {
-		pf.class[':'] |= classColon
+		events[':'] = evColon
 	}
 	if on[detSecretAssignment] || on[detCloudKey] {
-		pf.class['='] |= classEquals
+		events['='] = evEquals
 	}
-	pf.class['['] |= classBracket
-	return pf
+	events['['] = evBracket
+
+	for withCustom := true; ; withCustom = false {
+		pf := &prefilter{}
+		var pats []acPattern
+		for _, l := range literals {
+			if !on[l.det] || pf.has(pats, l) {
+				continue
+			}
+			pats = append(pats, acPattern{text: l.text, fold: l.fold, boundary: l.boundary})
+			pf.hits = append(pf.hits, pfHit{spot: l.spot, n: len(l.text)})
+		}
+		for i := range custom {
+			if c := &custom[i]; c.prefix != "" && withCustom {
+				pats = append(pats, acPattern{text: c.prefix, fold: c.fold})
+				pf.hits = append(pf.hits, pfHit{n: len(c.prefix), custom: i + 1})
+			}
+		}
+		var ok bool
+		if pf.ac, ok = newAutomaton(pats, &events, limit); ok {
+			if !withCustom {
+				for i := range custom {
+					custom[i].prefix = ""
+				}
+			}
+			return pf, nil
+		}
+		if !withCustom {
+			return nil, fmt.Errorf("the built-in detectors need an automaton of more than %d states", limit)
+		}
+	}
 }
 
-// has reports whether the prefilter already looks for l's text at l's spot (for a literal that
-// anchors two detectors).
-func (pf *prefilter) has(l literal) bool {
-	for _, o := range append(pf.wordStart[l.text[0]], pf.anywhere[l.text[0]]...) {
-		if o.text == l.text && o.spot == l.spot {
+// has reports whether pats already holds l's text for l's spot (a literal that anchors two
+// detectors is looked for once).
+func (pf *prefilter) has(pats []acPattern, l literal) bool {
+	for i, h := range pf.hits {
+		if h.custom == 0 && h.spot == l.spot && pats[i].text == l.text {
 			return true
 		}
 	}
 	return false
 }
 
-// scan calls visit for every spot in s, in order. n is the length of the literal found, 0 for
-// a single-byte spot.
-func (pf *prefilter) scan(s string, visit func(at int, sp spot, n int)) {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		cl := pf.class[c]
-		if cl == 0 {
-			continue
+// scan reports every spot in s to sc: the one-byte spots in order, each literal at its start.
+func (pf *prefilter) scan(s string, sc *scanner) {
+	pf.ac.scan(s, func(i int, r *acReport) {
+		switch r.ev {
+		case evNumber:
+			sc.visitNumber(i)
+		case evSign:
+			if i+1 < len(s) && isDigit(s[i+1]) {
+				sc.visit(i, spotNumber, 0)
+			}
+		case evAt:
+			sc.visit(i, spotEmail, 0)
+		case evColon:
+			sc.visit(i, spotColon, 0)
+		case evEquals:
+			sc.visit(i, spotEquals, 0)
+		case evBracket:
+			sc.visit(i, spotMask, 0)
 		}
-		switch {
-		case cl&classLiteral != 0:
-			if !wordBefore(s, i) {
-				for j := range pf.wordStart[c] {
-					if l := &pf.wordStart[c][j]; l.at(s, i) {
-						visit(i, l.spot, len(l.text))
-					}
-				}
+		for _, p := range r.hits {
+			h := &pf.hits[p]
+			if h.custom > 0 {
+				sc.prefixAt(h.custom-1, i+1-h.n)
+			} else {
+				sc.visit(i+1-h.n, h.spot, h.n)
 			}
-			for j := range pf.anywhere[c] {
-				if l := &pf.anywhere[c][j]; l.at(s, i) {
-					visit(i, l.spot, len(l.text))
-				}
-			}
-		case cl&classDigit != 0:
-			if numberStart(s, i) {
-				visit(i, spotNumber, 0)
-			}
-		case cl&classAt != 0:
-			visit(i, spotEmail, 0)
-		case cl&classColon != 0:
-			visit(i, spotColon, 0)
-		case cl&classEquals != 0:
-			visit(i, spotEquals, 0)
-		case cl&classSign != 0:
-			if i+1 < len(s) && isDigit(s[i+1]) && !wordBefore(s, i) {
-				visit(i, spotNumber, 0)
-			}
-		case cl&classBracket != 0:
-			visit(i, spotMask, 0)
 		}
-	}
-}
-
-// at reports whether the literal occurs at s[i:] (its first byte is known to match, and its
-// boundary to hold).
-func (l *literal) at(s string, i int) bool {
-	if len(s)-i < len(l.text) {
-		return false
-	}
-	if l.fold {
-		return lower(s[i+1]) == l.text[1] && hasPrefixFold(s, i, l.text)
-	}
-	return s[i+1] == l.text[1] && s[i:i+len(l.text)] == l.text
-}
-
-// numberStart reports whether the digit at i starts a number of its own, rather than
-// continuing a word (v1, sha256), a decimal or dotted number (1.5, 10.0.0.1), or a hyphenated
-// identifier (e20e-46c3). Numbers inside those are never phone, card or SSN numbers.
-func numberStart(s string, i int) bool {
-	if i == 0 {
-		return true
-	}
-	switch p := s[i-1]; {
-	case isWord(p), p == '.':
-		return false
-	case p == '-':
-		return i < 2 || !isAlnum(s[i-2])
-	}
-	return true
+	})
 }

@@ -5,11 +5,12 @@
 // ("[REDACTED:email]") or a keyed hash tag ("[email:3f5a0c9e1b2d]"). Redact applies a profile to
 // a whole export request, copy-on-write; String applies it to one piece of text.
 //
-// How it finds things: one pass over each string with a prefilter that stops only where a
-// detector could match (literal prefixes such as "AKIA" or "ghp_", '@', ':' and '=', the start
-// of a number); detectors then confirm around that spot with hand-written parsers and
-// validators (Luhn, SSN ranges, net/netip). A string with nothing to find costs that one pass
-// and no allocation.
+// How it finds things: one pass over each string with a prefilter, an Aho-Corasick automaton
+// that stops only where a detector could match (literal prefixes such as "AKIA" or "ghp_", the
+// custom patterns' literal prefixes, '@', ':' and '=', the start of a number); detectors then
+// confirm around that spot with hand-written parsers and validators (Luhn, SSN ranges,
+// net/netip), and custom patterns run only on strings that hold their prefix. A string with
+// nothing to find costs that one pass and no allocation.
 //
 // It is not for deciding which records go where (routing does that), nor for reporting config
 // errors with positions (the config loader does that; Compile only refuses what it cannot
@@ -56,12 +57,6 @@ type Profile struct {
 	keyMask       *commonpb.AnyValue // the value of every masked key, shared (it is read-only)
 
 	counters []prometheus.Counter // by id; nil without metrics, or for a detector not run
-}
-
-// customPattern is a detector from the config: [[redaction.<profile>.pattern]].
-type customPattern struct {
-	id detID
-	re *regexp.Regexp
 }
 
 // Compile builds a profile once; it is then safe for concurrent use by many goroutines. A nil
@@ -115,7 +110,7 @@ func Compile(name string, cfg *config.Redaction, m *admin.Metrics) (*Profile, er
 			fail("pattern %q: regex %q matches empty text", pat.Name, pat.Regex)
 			continue
 		}
-		p.custom = append(p.custom, customPattern{id: detID(len(p.names)), re: re})
+		p.custom = append(p.custom, newCustomPattern(detID(len(p.names)), re, len(p.custom)))
 		p.names = append(p.names, pat.Name)
 	}
 	p.keyID = detID(len(p.names))
@@ -156,7 +151,10 @@ func Compile(name string, cfg *config.Redaction, m *admin.Metrics) (*Profile, er
 		p.masks[i] = "[REDACTED:" + n + "]"
 	}
 	p.keyMask = &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: p.masks[p.keyID]}}
-	p.pf = newPrefilter(&p.on)
+	var err error
+	if p.pf, err = newPrefilter(&p.on, p.custom); err != nil {
+		return nil, fmt.Errorf("redaction profile %q: %w", name, err)
+	}
 	if m != nil {
 		p.counters = make([]prometheus.Counter, len(p.names))
 		for i, n := range p.names {

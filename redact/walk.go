@@ -139,7 +139,7 @@ func (w *walker) keyValue(kv *commonpb.KeyValue, depth int) (_ *commonpb.KeyValu
 		if v == kv.Value {
 			return kv, false
 		}
-	case idKeys[kv.Key] && idLike(kv.Value):
+	case isIDKey(kv.Key) && idLike(kv.Value):
 		return kv, false
 	default:
 		if v = w.value(kv.Value, depth); v == kv.Value {

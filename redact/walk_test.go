@@ -94,7 +94,7 @@ func ids(m proto.Message) []string {
 			}
 			return true
 		})
-		if kv, ok := m.Interface().(*commonpb.KeyValue); ok && idKeys[kv.Key] {
+		if kv, ok := m.Interface().(*commonpb.KeyValue); ok && isIDKey(kv.Key) {
 			out = append(out, kv.Key+"="+kv.GetValue().GetStringValue())
 		}
 	}
