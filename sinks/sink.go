@@ -375,7 +375,9 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 		}()
 	}
 	s.refreshNow()
-	s.log.Info("sink stopped")
+	if wasRunning {
+		s.log.Info("sink stopped")
+	}
 	err := errors.Join(errs...)
 	s.stopErr = err
 	close(s.stopped)

@@ -244,7 +244,7 @@ func open(o Options, syncFile func(*os.File) error) (*Spool, Recovered, error) {
 			"dir", o.Dir, "free_bytes", free, "budget_bytes", o.MaxBytes)
 	}
 	if rec.Records > 0 || rec.Corrupt > 0 {
-		s.log.Info("spool: recovered", "dir", o.Dir, "records", rec.Records, "bytes", rec.Bytes,
+		s.log.Debug("spool: recovered", "dir", o.Dir, "records", rec.Records, "bytes", rec.Bytes,
 			"maybe_delivered", rec.MaybeDelivered, "corrupt", rec.Corrupt)
 	}
 	go s.syncLoop()
