@@ -18,6 +18,7 @@ import (
 	"claude-otel-gw/config"
 	"claude-otel-gw/gateway"
 	"claude-otel-gw/internal/claudesettings"
+	"claude-otel-gw/internal/sdnotify"
 	"claude-otel-gw/redact"
 )
 
@@ -100,8 +101,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		log.Error("start failed", "err", err)
 		return 1
 	}
+	// Under systemd (Type=notify) the service is up once the listeners are.
+	if err := sdnotify.Ready(); err != nil {
+		log.Warn("telling systemd the gateway is ready failed", "err", err)
+	}
 	<-ctx.Done()
 	log.Info("shutting down")
+	sdnotify.Stopping() //nolint:errcheck // systemd learns it from the exit anyway
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())
 	defer cancel()
 	if err := gw.Shutdown(sctx); err != nil {
