@@ -21,6 +21,8 @@ import (
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	"google.golang.org/protobuf/proto"
+
+	"claude-otel-gw/internal/testlog"
 )
 
 // freeAddr returns a loopback address nothing listens on now.
@@ -135,31 +137,13 @@ func logsBatch(first int64, n int) []byte {
 // gatewayProc is the built binary running with a config.
 type gatewayProc struct {
 	cmd    *exec.Cmd
-	logs   *syncBuffer
+	logs   *testlog.Buffer // the process writes it while the test reads it
 	exited chan error
-}
-
-// syncBuffer is a log buffer the process writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func startGateway(t *testing.T, env []string, config, adminAddr string) *gatewayProc {
 	t.Helper()
-	p := &gatewayProc{cmd: exec.Command(binary, "--config", config), logs: &syncBuffer{}, exited: make(chan error, 1)}
+	p := &gatewayProc{cmd: exec.Command(binary, "--config", config), logs: &testlog.Buffer{}, exited: make(chan error, 1)}
 	p.cmd.Env = env
 	p.cmd.Stdout, p.cmd.Stderr = p.logs, p.logs
 	if err := p.cmd.Start(); err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"claude-otel-gw/config"
+	"claude-otel-gw/internal/testpki"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"google.golang.org/grpc/codes"
@@ -26,7 +27,7 @@ const (
 // editor or echo leaves, which is not part of it).
 func withToken(t *testing.T, cfg config.Ingest, token string) config.Ingest {
 	t.Helper()
-	cfg.BearerTokenFile = writeSecret(t, t.TempDir(), "token", []byte("  "+token+"\n"))
+	cfg.BearerTokenFile = testpki.WriteFile(t, t.TempDir(), "token", []byte("  "+token+"\n"))
 	return cfg
 }
 
@@ -205,7 +206,7 @@ func TestUnauthenticatedRequestsAreNotRead(t *testing.T) {
 // The log says at start which protections are on, and holds none of their secrets.
 func TestStartLogSaysWhatIsOn(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "ca")
+	ca := testpki.NewCA(t, "ca")
 	for _, tc := range []struct {
 		name string
 		cfg  config.Ingest
@@ -213,8 +214,8 @@ func TestStartLogSaysWhatIsOn(t *testing.T) {
 	}{
 		{"nothing", testConfig(), "tls=false mtls=false bearer_token=false"},
 		{"token", withToken(t, testConfig(), testToken), "tls=false mtls=false bearer_token=true"},
-		{"tls", tlsConfig(ca.server("tls"), nil), "tls=true mtls=false bearer_token=false"},
-		{"everything", withToken(t, tlsConfig(ca.server("all"), ca), testToken), "tls=true mtls=true bearer_token=true"},
+		{"tls", tlsConfig(ca.Server(t, "tls"), nil), "tls=true mtls=false bearer_token=false"},
+		{"everything", withToken(t, tlsConfig(ca.Server(t, "all"), ca), testToken), "tls=true mtls=true bearer_token=true"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := start(t, tc.cfg, &recorder{})
@@ -275,10 +276,10 @@ func (e *endless) Read(p []byte) (int, error) {
 // ends the connection as over HTTP/1.1, and the client's next request gets a new one.
 func TestBearerTokenOverMutualTLS(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "ca")
-	client := ca.client("claude-code")
+	ca := testpki.NewCA(t, "ca")
+	client := ca.Client(t, "claude-code")
 	rec := &recorder{}
-	h := startTLS(t, withToken(t, tlsConfig(ca.server("gateway"), ca), testToken), rec, clientTLS(ca.pool, &client))
+	h := startTLS(t, withToken(t, tlsConfig(ca.Server(t, "gateway"), ca), testToken), rec, clientTLS(ca.Pool, &client))
 	req := fixtureNamed(t, "01-prompt-pii-grpc/logs.grpc.pb").request(t)
 	body := fixtureNamed(t, "02-secrets-http-protobuf/logs.http.pb").data
 

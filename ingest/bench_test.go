@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"testing"
 
+	"claude-otel-gw/internal/testpki"
 	"claude-otel-gw/telemetry"
 )
 
@@ -42,11 +43,11 @@ func BenchmarkExportLogsGRPC(b *testing.B) {
 // The same over TLS with client certificates and a bearer token: what the protections cost a
 // request on a connection already open.
 func BenchmarkExportLogsGRPCMutualTLSToken(b *testing.B) {
-	ca := newTestCA(b, "ca")
-	client := ca.client("claude-code")
-	cfg := tlsConfig(ca.server("gateway"), ca)
-	cfg.BearerTokenFile = writeSecret(b, b.TempDir(), "token", []byte(testToken))
-	h := startTLS(b, cfg, discard, clientTLS(ca.pool, &client))
+	ca := testpki.NewCA(b, "ca")
+	client := ca.Client(b, "claude-code")
+	cfg := tlsConfig(ca.Server(b, "gateway"), ca)
+	cfg.BearerTokenFile = testpki.WriteFile(b, b.TempDir(), "token", []byte(testToken))
+	h := startTLS(b, cfg, discard, clientTLS(ca.Pool, &client))
 	req := fixtureNamed(b, benchFixture).request(b)
 	ctx := withAuthorization(context.Background(), "Bearer "+testToken)
 	if _, err := h.exportGRPC(ctx, req); err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/config"
+	"claude-otel-gw/internal/testpki"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -24,15 +25,15 @@ import (
 // what is wrong, never what the file holds; every bad file is reported at once.
 func TestNewRefusesBadCredentialFiles(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "ca")
-	good, other := ca.server("gateway"), ca.server("other")
+	ca := testpki.NewCA(t, "ca")
+	good, other := ca.Server(t, "gateway"), ca.Server(t, "other")
 	dir := t.TempDir()
-	file := func(name, content string) string { return writeSecret(t, dir, name, []byte(content)) }
-	certPEM, err := os.ReadFile(good.certFile)
+	file := func(name, content string) string { return testpki.WriteFile(t, dir, name, []byte(content)) }
+	certPEM, err := os.ReadFile(good.CertFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyPEM, err := os.ReadFile(good.keyFile)
+	keyPEM, err := os.ReadFile(good.KeyFile)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,36 +48,36 @@ func TestNewRefusesBadCredentialFiles(t *testing.T) {
 		files files
 		want  []string // each a line of the error
 	}{
-		{"certificate not PEM", files{cert: file("cert.txt", "not a certificate\n"), key: good.keyFile},
+		{"certificate not PEM", files{cert: file("cert.txt", "not a certificate\n"), key: good.KeyFile},
 			[]string{`ingest.tls_cert_file "` + dir + `/cert.txt": no certificate in it (a PEM "CERTIFICATE" block)`}},
-		{"certificate file holds a key", files{cert: good.keyFile, key: good.keyFile},
-			[]string{`ingest.tls_cert_file "` + good.keyFile + `": no certificate in it`}},
-		{"certificate that does not parse", files{cert: file("junk.pem", string(pemBlock("CERTIFICATE", []byte("junk")))), key: good.keyFile},
+		{"certificate file holds a key", files{cert: good.KeyFile, key: good.KeyFile},
+			[]string{`ingest.tls_cert_file "` + good.KeyFile + `": no certificate in it`}},
+		{"certificate that does not parse", files{cert: file("junk.pem", string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte("junk")}))), key: good.KeyFile},
 			[]string{`ingest.tls_cert_file "` + dir + `/junk.pem": certificate 1 in it does not parse: x509: malformed certificate`}},
-		{"missing certificate", files{cert: filepath.Join(dir, "nowhere.pem"), key: good.keyFile},
+		{"missing certificate", files{cert: filepath.Join(dir, "nowhere.pem"), key: good.KeyFile},
 			[]string{`ingest.tls_cert_file "` + dir + `/nowhere.pem": cannot read it: no such file or directory`}},
-		{"key not PEM", files{cert: good.certFile, key: file("key.txt", "not a key")},
+		{"key not PEM", files{cert: good.CertFile, key: file("key.txt", "not a key")},
 			[]string{`ingest.tls_key_file "` + dir + `/key.txt": no private key in it (a PEM "PRIVATE KEY" block)`}},
-		{"key file holds a certificate", files{cert: good.certFile, key: good.certFile},
-			[]string{`ingest.tls_key_file "` + good.certFile + `": no private key in it (a PEM "PRIVATE KEY" block); found CERTIFICATE`}},
-		{"key that does not parse", files{cert: good.certFile, key: file("junk-key.pem", string(pemBlock("PRIVATE KEY", []byte("junk"))))},
+		{"key file holds a certificate", files{cert: good.CertFile, key: good.CertFile},
+			[]string{`ingest.tls_key_file "` + good.CertFile + `": no private key in it (a PEM "PRIVATE KEY" block); found CERTIFICATE`}},
+		{"key that does not parse", files{cert: good.CertFile, key: file("junk-key.pem", string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: []byte("junk")})))},
 			[]string{`ingest.tls_key_file "` + dir + `/junk-key.pem": the private key does not parse as PKCS #8, PKCS #1 or SEC 1`}},
-		{"encrypted key", files{cert: good.certFile, key: file("encrypted.pem", encrypted)},
+		{"encrypted key", files{cert: good.CertFile, key: file("encrypted.pem", encrypted)},
 			[]string{`ingest.tls_key_file "` + dir + `/encrypted.pem": the private key is encrypted`}},
-		{"key of another certificate", files{cert: good.certFile, key: other.keyFile},
-			[]string{`ingest.tls_key_file "` + other.keyFile + `": the private key does not match the certificate in ingest.tls_cert_file "` + good.certFile + `"`}},
-		{"client CA not PEM", files{cert: good.certFile, key: good.keyFile, ca: file("ca.txt", "not a CA")},
+		{"key of another certificate", files{cert: good.CertFile, key: other.KeyFile},
+			[]string{`ingest.tls_key_file "` + other.KeyFile + `": the private key does not match the certificate in ingest.tls_cert_file "` + good.CertFile + `"`}},
+		{"client CA not PEM", files{cert: good.CertFile, key: good.KeyFile, ca: file("ca.txt", "not a CA")},
 			[]string{`ingest.client_ca_file "` + dir + `/ca.txt": no certificate in it`}},
-		{"client CA without TLS", files{ca: ca.file},
+		{"client CA without TLS", files{ca: ca.File},
 			[]string{`ingest.client_ca_file needs TLS`}},
-		{"key without certificate", files{key: good.keyFile},
+		{"key without certificate", files{key: good.KeyFile},
 			[]string{`ingest.tls_key_file needs ingest.tls_cert_file`}},
 		{"empty token", files{token: file("empty-token", " \n\t\n")},
 			[]string{`ingest.bearer_token_file "` + dir + `/empty-token": the token is empty`}},
 		{"token of two lines", files{token: file("two-lines", testToken+"\n"+wrongToken+"\n")},
 			[]string{`ingest.bearer_token_file "` + dir + `/two-lines": the token holds a line break`}},
-		{"every bad file at once", files{cert: good.certFile, key: other.keyFile, ca: file("ca2.txt", "x"), token: file("empty2", "")},
-			[]string{`ingest.tls_key_file "` + other.keyFile + `": the private key does not match`,
+		{"every bad file at once", files{cert: good.CertFile, key: other.KeyFile, ca: file("ca2.txt", "x"), token: file("empty2", "")},
+			[]string{`ingest.tls_key_file "` + other.KeyFile + `": the private key does not match`,
 				`ingest.client_ca_file "` + dir + `/ca2.txt": no certificate in it`,
 				`ingest.bearer_token_file "` + dir + `/empty2": the token is empty`}},
 	} {
@@ -165,9 +166,9 @@ func TestUpdateCredentialsSwapsTheToken(t *testing.T) {
 // its session.
 func TestUpdateCredentialsSwapsCertificates(t *testing.T) {
 	t.Parallel()
-	oldCA, newCA := newTestCA(t, "old-ca"), newTestCA(t, "new-ca")
-	oldServer, newServer := oldCA.server("gateway-old"), newCA.server("gateway-new")
-	oldClient, newClient := oldCA.client("client-old"), newCA.client("client-new")
+	oldCA, newCA := testpki.NewCA(t, "old-ca"), testpki.NewCA(t, "new-ca")
+	oldServer, newServer := oldCA.Server(t, "gateway-old"), newCA.Server(t, "gateway-new")
+	oldClient, newClient := oldCA.Client(t, "client-old"), newCA.Client(t, "client-new")
 	trustBoth := pool(oldCA, newCA)
 	rec := &recorder{}
 	h := startTLS(t, tlsConfig(oldServer, oldCA), rec, clientTLS(trustBoth, &oldClient))
@@ -175,7 +176,7 @@ func TestUpdateCredentialsSwapsCertificates(t *testing.T) {
 
 	// served exports over a new connection of each transport presenting client, and returns
 	// the serial number of the certificate each saw; "" where the export failed.
-	served := func(t *testing.T, client leaf) (grpcSerial, httpSerial string) {
+	served := func(t *testing.T, client testpki.Leaf) (grpcSerial, httpSerial string) {
 		t.Helper()
 		var p peer.Peer
 		conn := grpcConn(t, h.srv.GRPCAddr().String(), clientTLS(trustBoth, &client))
@@ -193,10 +194,10 @@ func TestUpdateCredentialsSwapsCertificates(t *testing.T) {
 		}
 		return grpcSerial, httpSerial
 	}
-	want := func(t *testing.T, client leaf, serial string) {
+	want := func(t *testing.T, client testpki.Leaf, serial string) {
 		t.Helper()
 		if g, h := served(t, client); g != serial || h != serial {
-			t.Errorf("a client with %s saw certificate %q over gRPC and %q over HTTP; want %q", client.cert.Leaf.Subject.CommonName, g, h, serial)
+			t.Errorf("a client with %s saw certificate %q over gRPC and %q over HTTP; want %q", client.Cert.Leaf.Subject.CommonName, g, h, serial)
 		}
 	}
 
@@ -213,7 +214,7 @@ func TestUpdateCredentialsSwapsCertificates(t *testing.T) {
 		return roundTrip(httpClient(t, resuming), r)
 	}
 
-	want(t, oldClient, oldServer.serial.String())
+	want(t, oldClient, oldServer.Serial.String())
 	want(t, newClient, "")
 	if _, err := h.exportGRPC(context.Background(), req); err != nil { // opens the connection kept below
 		t.Fatal(err)
@@ -232,7 +233,7 @@ func TestUpdateCredentialsSwapsCertificates(t *testing.T) {
 	if err := h.srv.UpdateCredentials(next); err != nil {
 		t.Fatalf("UpdateCredentials: %v", err)
 	}
-	want(t, newClient, newServer.serial.String())
+	want(t, newClient, newServer.Serial.String())
 	want(t, oldClient, "")
 	if r, err := resume(); err == nil {
 		t.Errorf("after the update, a client of the old CA resuming its session: status %d, resumed %v; want it refused", r.status, r.tls.DidResume)
@@ -246,20 +247,20 @@ func TestUpdateCredentialsSwapsCertificates(t *testing.T) {
 // is refused.
 func TestUpdateCredentialsIsAllOrNothing(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "ca")
-	cert, replacement := ca.server("gateway"), ca.server("replacement")
+	ca := testpki.NewCA(t, "ca")
+	cert, replacement := ca.Server(t, "gateway"), ca.Server(t, "replacement")
 	const newToken = "c0tg-5be1e0c2a8d94f7b9c33"
 	rec := &recorder{}
-	h := startTLS(t, withToken(t, tlsConfig(cert, nil), testToken), rec, clientTLS(ca.pool, nil))
+	h := startTLS(t, withToken(t, tlsConfig(cert, nil), testToken), rec, clientTLS(ca.Pool, nil))
 	req := fixtureNamed(t, "01-prompt-pii-grpc/logs.grpc.pb").request(t)
-	badCert := writeSecret(t, t.TempDir(), "bad.pem", []byte("not a certificate"))
+	badCert := testpki.WriteFile(t, t.TempDir(), "bad.pem", []byte("not a certificate"))
 
 	for _, tc := range []struct {
 		name string
 		cfg  config.Ingest
 		want string
 	}{
-		{"bad certificate with a good token", withToken(t, config.Ingest{TLSCertFile: badCert, TLSKeyFile: replacement.keyFile}, newToken),
+		{"bad certificate with a good token", withToken(t, config.Ingest{TLSCertFile: badCert, TLSKeyFile: replacement.KeyFile}, newToken),
 			`ingest.tls_cert_file "` + badCert + `": no certificate in it`},
 		{"good certificate with a bad token", withToken(t, tlsConfig(replacement, nil), " "),
 			`ingest.bearer_token_file`},
@@ -273,12 +274,12 @@ func TestUpdateCredentialsIsAllOrNothing(t *testing.T) {
 			}
 			ctx := withAuthorization(context.Background(), "Bearer "+testToken)
 			var p peer.Peer
-			conn := grpcConn(t, h.srv.GRPCAddr().String(), clientTLS(ca.pool, nil))
+			conn := grpcConn(t, h.srv.GRPCAddr().String(), clientTLS(ca.Pool, nil))
 			if _, err := exportOn(ctx, conn, req, grpc.Peer(&p)); err != nil {
 				t.Fatalf("the old token over a new connection: %v", err)
 			}
-			if got := grpcPeerSerial(t, &p); got != cert.serial.String() {
-				t.Errorf("a new connection saw certificate %s, want the old one, %s", got, cert.serial)
+			if got := grpcPeerSerial(t, &p); got != cert.Serial.String() {
+				t.Errorf("a new connection saw certificate %s, want the old one, %s", got, cert.Serial)
 			}
 			if _, err := exportOn(withAuthorization(context.Background(), "Bearer "+newToken), conn, req); status.Code(err) != codes.Unauthenticated {
 				t.Errorf("the new token: %v, want UNAUTHENTICATED", err)
@@ -290,9 +291,9 @@ func TestUpdateCredentialsIsAllOrNothing(t *testing.T) {
 // A server without TLS cannot be given it by an update.
 func TestUpdateCredentialsCannotTurnTLSOn(t *testing.T) {
 	t.Parallel()
-	ca := newTestCA(t, "ca")
+	ca := testpki.NewCA(t, "ca")
 	h := start(t, testConfig(), &recorder{})
-	err := h.srv.UpdateCredentials(tlsConfig(ca.server("gateway"), nil))
+	err := h.srv.UpdateCredentials(tlsConfig(ca.Server(t, "gateway"), nil))
 	if err == nil || !strings.Contains(err.Error(), "turning TLS on needs the otlp listeners bound again") {
 		t.Fatalf("UpdateCredentials = %v, want it refused", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"claude-otel-gw/admin"
 	"claude-otel-gw/config"
 	"claude-otel-gw/internal/capture"
+	"claude-otel-gw/internal/testlog"
 	"claude-otel-gw/telemetry"
 
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
@@ -62,24 +62,6 @@ func (r *recorder) last(t *testing.T) telemetry.Request {
 	return r.reqs[len(r.reqs)-1]
 }
 
-// syncBuffer collects a server's log for assertions.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func testConfig() config.Ingest {
 	return config.Ingest{
 		GRPCListen:        "127.0.0.1:0",
@@ -96,7 +78,7 @@ func testConfig() config.Ingest {
 type harness struct {
 	srv     *Server
 	metrics *admin.Metrics
-	log     *syncBuffer
+	log     *testlog.Buffer
 	conn    *grpc.ClientConn
 	client  *http.Client
 	base    string
@@ -110,9 +92,8 @@ func start(t testing.TB, cfg config.Ingest, c Consumer) *harness {
 // startTLS is start with clients that speak TLS configured by clientTLS; nil: plaintext.
 func startTLS(t testing.TB, cfg config.Ingest, c Consumer, clientTLS *tls.Config) *harness {
 	t.Helper()
-	h := &harness{metrics: admin.NewTestMetrics(), log: &syncBuffer{}}
-	log := slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	srv, err := New(cfg, c, h.metrics, log)
+	h := &harness{metrics: admin.NewTestMetrics(), log: &testlog.Buffer{}}
+	srv, err := New(cfg, c, h.metrics, h.log.Logger())
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

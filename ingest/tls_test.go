@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"claude-otel-gw/config"
+	"claude-otel-gw/internal/testpki"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -17,13 +18,26 @@ import (
 
 // tlsConfig is testConfig with TLS on both listeners, serving cert; with clientCA, clients must
 // present a certificate it issued.
-func tlsConfig(cert leaf, clientCA *testCA) config.Ingest {
+func tlsConfig(cert testpki.Leaf, clientCA *testpki.CA) config.Ingest {
 	cfg := testConfig()
-	cfg.TLSCertFile, cfg.TLSKeyFile = cert.certFile, cert.keyFile
+	cfg.TLSCertFile, cfg.TLSKeyFile = cert.CertFile, cert.KeyFile
 	if clientCA != nil {
-		cfg.ClientCAFile = clientCA.file
+		cfg.ClientCAFile = clientCA.File
 	}
 	return cfg
+}
+
+// clientTLS is what a client trusts and presents: the CAs it verifies the server with, and its
+// own certificate, if any. The certificate is presented whichever CAs the server asks for, as a
+// client trying its luck would.
+func clientTLS(roots *x509.CertPool, cert *testpki.Leaf) *tls.Config {
+	c := &tls.Config{RootCAs: roots}
+	if cert != nil {
+		c.GetClientCertificate = func(*tls.CertificateRequestInfo) (*tls.Certificate, error) {
+			return &cert.Cert, nil
+		}
+	}
+	return c
 }
 
 // tlsClients are a gRPC and an HTTP client, each with a connection of its own, that speak TLS
@@ -104,12 +118,12 @@ func (c tlsClients) refused(t *testing.T, rec *recorder, grpcMsg string) (respon
 // nothing through.
 func TestTLS(t *testing.T) {
 	t.Parallel()
-	ca, other := newTestCA(t, "ca"), newTestCA(t, "other-ca")
+	ca, other := testpki.NewCA(t, "ca"), testpki.NewCA(t, "other-ca")
 	rec := &recorder{}
-	h := startTLS(t, tlsConfig(ca.server("gateway"), nil), rec, clientTLS(ca.pool, nil))
+	h := startTLS(t, tlsConfig(ca.Server(t, "gateway"), nil), rec, clientTLS(ca.Pool, nil))
 
 	t.Run("trusted", func(t *testing.T) {
-		clientsFor(t, h, clientTLS(ca.pool, nil)).accepted(t, rec)
+		clientsFor(t, h, clientTLS(ca.Pool, nil)).accepted(t, rec)
 		r := h.post(t, "/v1/logs", mediaProtobuf, "", fixtureNamed(t, "02-secrets-http-protobuf/logs.http.pb").data)
 		if r.status != http.StatusOK || r.tls == nil || r.tls.Version < tls.VersionTLS12 || r.proto != 2 {
 			t.Errorf("HTTP export: status %d, TLS %v, HTTP/%d; want 200 over TLS 1.2+ and HTTP/2", r.status, r.tls, r.proto)
@@ -123,7 +137,7 @@ func TestTLS(t *testing.T) {
 		}
 	})
 	t.Run("another CA", func(t *testing.T) {
-		_, err := clientsFor(t, h, clientTLS(other.pool, nil)).refused(t, rec, "certificate signed by unknown authority")
+		_, err := clientsFor(t, h, clientTLS(other.Pool, nil)).refused(t, rec, "certificate signed by unknown authority")
 		var unverified *tls.CertificateVerificationError
 		if !errors.As(err, &unverified) {
 			t.Errorf("HTTP export trusting another CA: %v, want a certificate verification error", err)
@@ -131,7 +145,7 @@ func TestTLS(t *testing.T) {
 	})
 	t.Run("TLS 1.1", func(t *testing.T) {
 		for _, addr := range []string{h.srv.GRPCAddr().String(), h.srv.HTTPAddr().String()} {
-			conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11})
+			conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: ca.Pool, MinVersion: tls.VersionTLS10, MaxVersion: tls.VersionTLS11})
 			if err == nil {
 				conn.Close()
 				t.Errorf("%s: a TLS 1.1 handshake succeeded", addr)
@@ -143,21 +157,21 @@ func TestTLS(t *testing.T) {
 // With a client CA, only clients presenting a certificate it issued get through.
 func TestMutualTLS(t *testing.T) {
 	t.Parallel()
-	ca, other := newTestCA(t, "ca"), newTestCA(t, "other-ca")
-	good, foreign := ca.client("claude-code"), other.client("intruder")
+	ca, other := testpki.NewCA(t, "ca"), testpki.NewCA(t, "other-ca")
+	good, foreign := ca.Client(t, "claude-code"), other.Client(t, "intruder")
 	rec := &recorder{}
-	h := startTLS(t, tlsConfig(ca.server("gateway"), ca), rec, nil)
+	h := startTLS(t, tlsConfig(ca.Server(t, "gateway"), ca), rec, nil)
 
 	t.Run("certificate from the client CA", func(t *testing.T) {
-		clientsFor(t, h, clientTLS(ca.pool, &good)).accepted(t, rec)
+		clientsFor(t, h, clientTLS(ca.Pool, &good)).accepted(t, rec)
 	})
 	t.Run("no certificate", func(t *testing.T) {
-		if _, err := clientsFor(t, h, clientTLS(ca.pool, nil)).refused(t, rec, ""); err == nil {
+		if _, err := clientsFor(t, h, clientTLS(ca.Pool, nil)).refused(t, rec, ""); err == nil {
 			t.Errorf("HTTP export without a client certificate: no error")
 		}
 	})
 	t.Run("certificate from another CA", func(t *testing.T) {
-		if _, err := clientsFor(t, h, clientTLS(ca.pool, &foreign)).refused(t, rec, ""); err == nil {
+		if _, err := clientsFor(t, h, clientTLS(ca.Pool, &foreign)).refused(t, rec, ""); err == nil {
 			t.Errorf("HTTP export with a foreign client certificate: no error")
 		}
 	})
@@ -173,10 +187,10 @@ func peerSerial(t *testing.T, cs *tls.ConnectionState) string {
 }
 
 // pool trusts every CA given.
-func pool(cas ...*testCA) *x509.CertPool {
+func pool(cas ...*testpki.CA) *x509.CertPool {
 	p := x509.NewCertPool()
 	for _, ca := range cas {
-		p.AddCert(ca.cert)
+		p.AddCert(ca.Cert)
 	}
 	return p
 }

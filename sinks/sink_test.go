@@ -1,7 +1,6 @@
 package sinks
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -18,39 +17,22 @@ import (
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/config"
+	"claude-otel-gw/internal/testlog"
 	"claude-otel-gw/telemetry"
 )
 
 const name = "test"
 
-// logBuffer collects a sink's log for assertions; the worker writes to it concurrently.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 type harness struct {
 	s   *Sink
 	w   *fakeWriter
 	m   *admin.Metrics
-	log *logBuffer
+	log *testlog.Buffer // the worker writes to it while the test reads
 }
 
 func newHarness(t *testing.T, w *fakeWriter, o Options) *harness {
 	t.Helper()
-	h := &harness{w: w, m: admin.NewTestMetrics(), log: &logBuffer{}}
+	h := &harness{w: w, m: admin.NewTestMetrics(), log: &testlog.Buffer{}}
 	o.Name, o.Metrics = name, h.m
 	if o.Batch.MaxRecords == 0 {
 		// One request per delivery, so tests can follow each request; batching has tests

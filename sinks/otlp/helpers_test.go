@@ -1,11 +1,8 @@
 package otlp
 
 import (
-	"bytes"
 	"context"
-	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +10,7 @@ import (
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/internal/capture"
+	"claude-otel-gw/internal/testlog"
 	"claude-otel-gw/telemetry"
 )
 
@@ -29,7 +27,7 @@ func testHeaders() map[string]string {
 // harness is a Writer under test with what it logs and counts.
 type harness struct {
 	w   *Writer
-	log *logBuffer
+	log *testlog.Buffer
 	m   *admin.Metrics
 }
 
@@ -37,7 +35,7 @@ type harness struct {
 // metrics of its own.
 func newHarness(t testing.TB, o Options) *harness {
 	t.Helper()
-	h := &harness{log: &logBuffer{}, m: admin.NewTestMetrics()}
+	h := &harness{log: &testlog.Buffer{}, m: admin.NewTestMetrics()}
 	if o.Name == "" {
 		o.Name = "dx"
 	}
@@ -48,7 +46,7 @@ func newHarness(t testing.TB, o Options) *harness {
 		o.UserAgent = "claude-otel-gw/test"
 	}
 	o.Metrics = h.m
-	o.Logger = slog.New(slog.NewTextHandler(h.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	o.Logger = h.log.Logger()
 	w, err := New(o)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -78,35 +76,6 @@ func assertNoSecrets(t testing.TB, what, s string) {
 			t.Errorf("%s shows a header value:\n%s", what, s)
 		}
 	}
-}
-
-// logBuffer collects log output from several goroutines.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// lines returns the log lines containing s.
-func (l *logBuffer) lines(s string) []string {
-	var out []string
-	for _, line := range strings.Split(l.String(), "\n") {
-		if strings.Contains(line, s) {
-			out = append(out, line)
-		}
-	}
-	return out
 }
 
 // captured loads every request captured from Claude Code.

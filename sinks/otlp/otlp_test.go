@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"claude-otel-gw/internal/testpki"
 	"claude-otel-gw/telemetry"
 )
 
@@ -14,8 +15,8 @@ import (
 func TestNewErrors(t *testing.T) {
 	p := newPKI(t)
 	dir := t.TempDir()
-	garbage := writeFile(t, dir, "garbage.pem", []byte("not a certificate\n"))
-	brokenCert := writeFile(t, dir, "broken.pem", []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
+	garbage := testpki.WriteFile(t, dir, "garbage.pem", []byte("not a certificate\n"))
+	brokenCert := testpki.WriteFile(t, dir, "broken.pem", []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"))
 	keyPEM, err := os.ReadFile(p.clientKeyFile)
 	if err != nil {
 		t.Fatal(err)

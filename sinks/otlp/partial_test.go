@@ -31,7 +31,7 @@ func TestPartialSuccess(t *testing.T) {
 					t.Errorf("rejected_records{signal=%s} = %v, want %v", sig, got, want[sig])
 				}
 			}
-			lines := h.log.lines("rejected part of a batch")
+			lines := h.log.Lines("rejected part of a batch")
 			if len(lines) != 1 {
 				t.Fatalf("%d log lines about rejections for %d partial successes, want 1:\n%s", len(lines), len(payloads), h.log.String())
 			}
@@ -59,7 +59,7 @@ func TestPartialSuccessWarning(t *testing.T) {
 			if got := h.rejected(telemetry.Logs); got != 0 {
 				t.Errorf("rejected_records = %v, want 0", got)
 			}
-			if lines := h.log.lines("accepted a batch with a warning"); len(lines) != 1 || !strings.Contains(lines[0], `warning="deprecated field"`) {
+			if lines := h.log.Lines("accepted a batch with a warning"); len(lines) != 1 || !strings.Contains(lines[0], `warning="deprecated field"`) {
 				t.Errorf("want one warning with the destination's message, got:\n%s", h.log.String())
 			}
 		})
@@ -87,7 +87,7 @@ func TestNotAnOTLPAnswer(t *testing.T) {
 					t.Fatalf("Write = %v, want nil for a 200", err)
 				}
 			}
-			lines := h.log.lines("not an OTLP export response")
+			lines := h.log.Lines("not an OTLP export response")
 			if tc.warns && len(lines) != 1 {
 				t.Errorf("want one warning for three such answers, got:\n%s", h.log.String())
 			}

@@ -78,7 +78,7 @@ func TestTLS(t *testing.T) {
 func TestExpiredClientCertificate(t *testing.T) {
 	p := newPKI(t)
 	h := newHarness(t, Options{Endpoint: "https://127.0.0.1:1", Protocol: HTTPProtobuf, CertFile: p.expiredCertFile, KeyFile: p.expiredKeyFile})
-	if lines := h.log.lines("client certificate has expired"); len(lines) != 1 || !strings.Contains(lines[0], p.expiredCertFile) {
+	if lines := h.log.Lines("client certificate has expired"); len(lines) != 1 || !strings.Contains(lines[0], p.expiredCertFile) {
 		t.Errorf("want one warning naming %s, got:\n%s", p.expiredCertFile, h.log.String())
 	}
 }

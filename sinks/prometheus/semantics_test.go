@@ -12,6 +12,7 @@ import (
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/internal/capture"
+	"claude-otel-gw/internal/testlog"
 	"claude-otel-gw/telemetry"
 )
 
@@ -174,9 +175,9 @@ func keys(m map[string]*dto.Metric) []string {
 // most once a minute; the existing series keep counting.
 func TestSeriesLimit(t *testing.T) {
 	m := admin.NewTestMetrics()
-	var logs logBuffer
+	var logs testlog.Buffer
 	clk := &clock{t: time.Unix(1_800_000_000, 0)}
-	w := started(t, Options{Metrics: m, MaxSeries: 3, Logger: logs.logger(), Now: clk.now})
+	w := started(t, Options{Metrics: m, MaxSeries: 3, Logger: logs.Logger(), Now: clk.now})
 	users := func(n int) telemetry.Request {
 		var dps []*metricspb.NumberDataPoint
 		for i := range n {
@@ -205,12 +206,12 @@ func TestSeriesLimit(t *testing.T) {
 	if fams, _ = scrape(t, w); fams["claude_code_commit_count_total"] != nil {
 		t.Error("a new family was exported beyond the limit")
 	}
-	if got := len(logs.lines("series limit reached")); got != 1 {
-		t.Errorf("%d log lines about the limit within a minute; want 1:\n%s", got, strings.Join(logs.lines("level="), "\n"))
+	if got := len(logs.Lines("series limit reached")); got != 1 {
+		t.Errorf("%d log lines about the limit within a minute; want 1:\n%s", got, strings.Join(logs.Lines("level="), "\n"))
 	}
 	clk.advance(time.Minute)
 	write(t, w, users(5))
-	lines := logs.lines("series limit reached")
+	lines := logs.Lines("series limit reached")
 	if len(lines) != 2 || !strings.Contains(lines[1], "suppressed=2") || !strings.Contains(lines[1], "max_series=3") {
 		t.Errorf("log lines a minute later:\n%s\nwant a second one saying 2 were suppressed", strings.Join(lines, "\n"))
 	}

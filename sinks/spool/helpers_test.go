@@ -1,45 +1,25 @@
 package spool
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"claude-otel-gw/internal/testlog"
 )
 
 // logBuffer collects what the spool logs, for tests to read.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
-func (l *logBuffer) logger() *slog.Logger {
-	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
+type logBuffer = testlog.Buffer
 
 // opts are options for a test spool in dir: no fsync delay, room enough, and no refusal for a
 // nearly full test disk.
 func opts(dir string, log *logBuffer) Options {
-	return Options{Dir: dir, MaxBytes: 1 << 30, MinFreeBytes: 1, Logger: log.logger()}
+	return Options{Dir: dir, MaxBytes: 1 << 30, MinFreeBytes: 1, Logger: log.Logger()}
 }
 
 func mustOpen(t testing.TB, o Options) (*Spool, Recovered) {
