@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"claude-otel-gw/config"
 	"claude-otel-gw/internal/capture"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
@@ -30,14 +29,7 @@ func BenchmarkPipeline(b *testing.B) {
 	} {
 		b.Run(tc.name, func(b *testing.B) {
 			dir := b.TempDir()
-			cfg, err := config.Parse("bench.toml", fmt.Appendf(nil, `
-[ingest]
-grpc_listen = "127.0.0.1:0"
-http_listen = "127.0.0.1:0"
-[admin]
-listen = ""
-[state]
-dir = %q
+			cfg := loopbackConfig(b, dir, fmt.Sprintf(`
 [[route]]
 name = "local"
 sinks = ["local"]
@@ -46,10 +38,7 @@ type = "file"
 path = %q
 [sink.local.queue]
 max_bytes = "256MiB"
-`, dir, filepath.Join(dir, "out")))
-			if err != nil {
-				b.Fatal(err)
-			}
+`, filepath.Join(dir, "out")))
 			g, err := Build(cfg, slog.New(slog.DiscardHandler), Info{})
 			if err != nil {
 				b.Fatal(err)

@@ -21,7 +21,6 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
-	"claude-otel-gw/config"
 	"claude-otel-gw/internal/capture"
 	"claude-otel-gw/telemetry"
 )
@@ -111,14 +110,7 @@ func numbered(first int64, n int) telemetry.Request {
 func TestFullMemoryQueueRefusesRetryablyAndDeliversWhatItTook(t *testing.T) {
 	dest := startDest(t)
 	dir := t.TempDir()
-	cfg, err := config.Parse("test.toml", fmt.Appendf(nil, `
-[ingest]
-grpc_listen = "127.0.0.1:0"
-http_listen = "127.0.0.1:0"
-[admin]
-listen = ""
-[state]
-dir = %q
+	cfg := loopbackConfig(t, dir, fmt.Sprintf(`
 [[route]]
 name = "all"
 redaction = "none"
@@ -133,10 +125,7 @@ max_bytes = "1MiB"
 [sink.dest.retry]
 initial_interval = "20ms"
 max_interval = "100ms"
-`, dir, dest.url))
-	if err != nil {
-		t.Fatal(err)
-	}
+`, dest.url))
 	g := start(t, cfg)
 	c, err := capture.NewClient(g.GRPCAddr().String(), "http://"+g.HTTPAddr().String())
 	if err != nil {

@@ -21,10 +21,11 @@ import (
 	"google.golang.org/protobuf/proto"
 )
 
-func testConfig(t *testing.T, dir string) *config.Config {
+// loopbackConfig is a config with its listeners on free loopback ports, its state in dir, and
+// body (routes and sinks) after that.
+func loopbackConfig(t testing.TB, dir, body string) *config.Config {
 	t.Helper()
-	src := fmt.Sprintf(`
-shutdown_timeout = "10s"
+	cfg, err := config.Parse("test.toml", fmt.Appendf(nil, `
 [ingest]
 grpc_listen = "127.0.0.1:0"
 http_listen = "127.0.0.1:0"
@@ -32,7 +33,18 @@ http_listen = "127.0.0.1:0"
 listen = "127.0.0.1:0"
 [state]
 dir = %q
+%s`, dir, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
 
+// testConfig routes everything twice: "audit" unredacted to a file sink in dir/audit, "cloud"
+// through the default profile to a file sink in dir/telemetry.
+func testConfig(t *testing.T, dir string) *config.Config {
+	t.Helper()
+	return loopbackConfig(t, dir, fmt.Sprintf(`
 [[route]]
 name = "audit"
 redaction = "none"
@@ -48,12 +60,7 @@ path = %q
 
 [sink.redacted]
 type = "file"
-`, dir, filepath.Join(dir, "audit"))
-	cfg, err := config.Parse("test.toml", []byte(src))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+`, filepath.Join(dir, "audit")))
 }
 
 func start(t *testing.T, cfg *config.Config) *Gateway {

@@ -10,7 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"claude-otel-gw/config"
 	"claude-otel-gw/internal/capture"
 )
 
@@ -41,14 +40,7 @@ func TestMetricsPassPromtool(t *testing.T) {
 	promAddr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
-	cfg, err := config.Parse("test.toml", fmt.Appendf(nil, `
-[ingest]
-grpc_listen = "127.0.0.1:0"
-http_listen = "127.0.0.1:0"
-[admin]
-listen = "127.0.0.1:0"
-[state]
-dir = %q
+	cfg := loopbackConfig(t, dir, fmt.Sprintf(`
 [[route]]
 name = "all"
 sinks = ["local", "dest", "usage"]
@@ -64,10 +56,7 @@ initial_interval = "10ms"
 [sink.usage]
 type = "prometheus"
 listen = %q
-`, dir, dest.url, promAddr))
-	if err != nil {
-		t.Fatal(err)
-	}
+`, dest.url, promAddr))
 	g := start(t, cfg)
 	c, err := capture.NewClient(g.GRPCAddr().String(), "http://"+g.HTTPAddr().String())
 	if err != nil {

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
-	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -18,7 +16,6 @@ import (
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
 
-	"claude-otel-gw/config"
 	"claude-otel-gw/internal/capture"
 	"claude-otel-gw/telemetry"
 	"claude-otel-gw/telemetry/otlpjson"
@@ -235,44 +232,7 @@ func TestRedactCorpusThroughDaemon(t *testing.T) {
 // the file sink in dir/audit, "cloud" through the default redaction profile to dir/telemetry.
 func startCorpusGateway(t *testing.T, dir string) *Gateway {
 	t.Helper()
-	cfg, err := config.Parse("corpus.toml", fmt.Appendf(nil, `
-[ingest]
-grpc_listen = "127.0.0.1:0"
-http_listen = "127.0.0.1:0"
-[admin]
-listen = ""
-[state]
-dir = %q
-
-[[route]]
-name = "audit"
-redaction = "none"
-sinks = ["audit"]
-
-[[route]]
-name = "cloud"
-sinks = ["redacted"]
-
-[sink.audit]
-type = "file"
-path = %q
-
-[sink.redacted]
-type = "file"
-path = %q
-`, dir, filepath.Join(dir, "audit"), filepath.Join(dir, "telemetry")))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := Build(cfg, slog.New(slog.DiscardHandler), Info{Version: "test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := g.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { g.Shutdown(context.Background()) })
-	return g
+	return start(t, testConfig(t, dir))
 }
 
 func recordCase(t *testing.T, lr *logspb.LogRecord) (int, string) {
