@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
@@ -22,6 +21,7 @@ import (
 	logspb "go.opentelemetry.io/proto/otlp/logs/v1"
 	"google.golang.org/protobuf/proto"
 
+	"claude-otel-gw/internal/capture"
 	"claude-otel-gw/internal/testlog"
 )
 
@@ -35,87 +35,6 @@ func freeAddr(t *testing.T) string {
 	addr := ln.Addr().String()
 	ln.Close()
 	return addr
-}
-
-// receiver is an OTLP/HTTP logs destination that records the "test.id" attribute of every
-// log record it receives.
-type receiver struct {
-	mu   sync.Mutex
-	ids  map[int64]int // id -> times received
-	srv  *http.Server
-	done chan struct{}
-}
-
-func startReceiver(t *testing.T, addr string) *receiver {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatalf("destination cannot listen on %s: %v", addr, err)
-	}
-	rc := &receiver{ids: map[int64]int{}, done: make(chan struct{})}
-	rc.srv = &http.Server{Handler: http.HandlerFunc(rc.serve), ReadHeaderTimeout: 5 * time.Second}
-	go func() {
-		defer close(rc.done)
-		rc.srv.Serve(ln)
-	}()
-	t.Cleanup(func() {
-		rc.srv.Close()
-		<-rc.done
-	})
-	return rc
-}
-
-func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
-	var body io.Reader = r.Body
-	if r.Header.Get("Content-Encoding") == "gzip" {
-		zr, err := gzip.NewReader(r.Body)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		body = zr
-	}
-	data, err := io.ReadAll(body)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	req := &collogspb.ExportLogsServiceRequest{}
-	if err := proto.Unmarshal(data, req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	rc.mu.Lock()
-	for _, rl := range req.ResourceLogs {
-		for _, sl := range rl.ScopeLogs {
-			for _, lr := range sl.LogRecords {
-				for _, kv := range lr.Attributes {
-					if kv.Key == "test.id" {
-						rc.ids[kv.Value.GetIntValue()]++
-					}
-				}
-			}
-		}
-	}
-	rc.mu.Unlock()
-	out, _ := proto.Marshal(&collogspb.ExportLogsServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.Write(out)
-}
-
-// missing returns how many of ids the receiver has not seen, and how many it saw twice or more.
-func (rc *receiver) missing(ids []int64) (missing, duplicated int) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	for _, id := range ids {
-		switch n := rc.ids[id]; {
-		case n == 0:
-			missing++
-		case n > 1:
-			duplicated++
-		}
-	}
-	return missing, duplicated
 }
 
 // logsBatch is an OTLP/HTTP protobuf logs request of n records with ids from first.
@@ -271,11 +190,11 @@ max_interval = "200ms"
 	}
 	t.Logf("%d records acknowledged before the kill", len(ids))
 
-	rc := startReceiver(t, destAddr)
+	rc := capture.StartReceiver(t, destAddr)
 	gw = startGateway(t, env, config, adminAddr)
 	deadline = time.Now().Add(60 * time.Second)
 	for {
-		missing, dup := rc.missing(ids)
+		missing, dup := rc.Missing("test.id", ids)
 		if missing == 0 {
 			t.Logf("every acknowledged record arrived after the restart (%d arrived more than once)", dup)
 			break

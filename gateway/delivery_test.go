@@ -4,12 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,73 +20,6 @@ import (
 	"claude-otel-gw/internal/capture"
 	"claude-otel-gw/telemetry"
 )
-
-// otlpDest is an OTLP/HTTP destination that is down (503) until told otherwise and records
-// the "n" attribute of every log record it takes (other signals it takes and forgets).
-type otlpDest struct {
-	up   atomic.Bool
-	mu   sync.Mutex
-	seen map[int64]int
-	url  string
-}
-
-func startDest(t *testing.T) *otlpDest {
-	t.Helper()
-	d := &otlpDest{seen: map[int64]int{}}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := &http.Server{Handler: d, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	t.Cleanup(func() { srv.Close() })
-	d.url = "http://" + ln.Addr().String()
-	return d
-}
-
-func (d *otlpDest) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	if !d.up.Load() {
-		http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
-		return
-	}
-	if r.URL.Path != "/v1/logs" {
-		w.Header().Set("Content-Type", "application/x-protobuf")
-		return // an empty response: full success
-	}
-	req := &collogspb.ExportLogsServiceRequest{}
-	if err := proto.Unmarshal(body, req); err != nil {
-		http.Error(w, err.Error(), http.StatusBadRequest)
-		return
-	}
-	d.mu.Lock()
-	for _, rl := range req.ResourceLogs {
-		for _, sl := range rl.ScopeLogs {
-			for _, lr := range sl.LogRecords {
-				for _, kv := range lr.Attributes {
-					if kv.Key == "n" {
-						d.seen[kv.Value.GetIntValue()]++
-					}
-				}
-			}
-		}
-	}
-	d.mu.Unlock()
-	out, _ := proto.Marshal(&collogspb.ExportLogsServiceResponse{})
-	w.Header().Set("Content-Type", "application/x-protobuf")
-	w.Write(out)
-}
-
-func (d *otlpDest) has(ids []int64) (missing int) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	for _, id := range ids {
-		if d.seen[id] == 0 {
-			missing++
-		}
-	}
-	return missing
-}
 
 // numbered is a logs request of n records numbered from first, with a body of some size.
 func numbered(first int64, n int) telemetry.Request {
@@ -108,7 +37,8 @@ func numbered(first int64, n int) telemetry.Request {
 // the codes OTLP clients retry on (429 with Retry-After, RESOURCE_EXHAUSTED with RetryInfo);
 // once the destination is back, everything it acknowledged arrives.
 func TestFullMemoryQueueRefusesRetryablyAndDeliversWhatItTook(t *testing.T) {
-	dest := startDest(t)
+	dest := capture.StartReceiver(t, "")
+	dest.Down.Store(true)
 	dir := t.TempDir()
 	cfg := loopbackConfig(t, dir, fmt.Sprintf(`
 [[route]]
@@ -118,14 +48,13 @@ sinks = ["dest"]
 [sink.dest]
 type = "otlp"
 endpoint = %q
-compression = "none"
 [sink.dest.queue]
 durable = false
 max_bytes = "1MiB"
 [sink.dest.retry]
 initial_interval = "20ms"
 max_interval = "100ms"
-`, dest.url))
+`, dest.URL))
 	g := start(t, cfg)
 	c, err := capture.NewClient(g.GRPCAddr().String(), "http://"+g.HTTPAddr().String())
 	if err != nil {
@@ -187,11 +116,15 @@ max_interval = "100ms"
 		t.Errorf("gRPC refusal details %v, want RetryInfo with a delay", st.Details())
 	}
 
-	dest.up.Store(true)
+	dest.Down.Store(false)
 	deadline := time.Now().Add(30 * time.Second)
-	for dest.has(acked) > 0 {
+	for {
+		missing, _ := dest.Missing("n", acked)
+		if missing == 0 {
+			break
+		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d acknowledged records never arrived", dest.has(acked), len(acked))
+			t.Fatalf("%d of %d acknowledged records never arrived", missing, len(acked))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

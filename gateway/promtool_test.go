@@ -32,7 +32,8 @@ func promtool(t *testing.T) string {
 // requests through file, otlp and prometheus sinks, with a destination that fails once.
 func TestMetricsPassPromtool(t *testing.T) {
 	tool := promtool(t)
-	dest := startDest(t)
+	dest := capture.StartReceiver(t, "")
+	dest.Down.Store(true)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -56,7 +57,7 @@ initial_interval = "10ms"
 [sink.usage]
 type = "prometheus"
 listen = %q
-`, dest.url, promAddr))
+`, dest.URL, promAddr))
 	g := start(t, cfg)
 	c, err := capture.NewClient(g.GRPCAddr().String(), "http://"+g.HTTPAddr().String())
 	if err != nil {
@@ -82,7 +83,7 @@ listen = %q
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	dest.up.Store(true)
+	dest.Down.Store(false)
 
 	for _, url := range []string{"http://" + g.AdminAddr().String() + "/metrics", "http://" + promAddr + "/metrics"} {
 		text := scrape(t, url)
