@@ -92,6 +92,10 @@ func TestCheck(t *testing.T) {
 	if code, out, errs := runBinary(t, env, "", "--check"); code != 0 || !strings.Contains(out, "<embedded default>") {
 		t.Errorf("--check with no config: exit %d\n%s%s", code, out, errs)
 	}
+	// Checking touches nothing: not even the state dir the file sink would write in.
+	if _, err := os.Stat(filepath.Join(home, ".local", "state")); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("--check created the state dir (%v)", err)
+	}
 	bad := filepath.Join(home, "bad.toml")
 	os.WriteFile(bad, []byte("[ingest]\ngrpc_listen = \"127.0.0.1:4317\"\nhttp_lisen = \"127.0.0.1:4318\"\n\n[[route]]\nname = \"r\"\nsinks = [\"nowhere\"]\n"), 0o600)
 	code, _, errs := runBinary(t, env, "", "--check", "--config", bad)

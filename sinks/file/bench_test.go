@@ -18,6 +18,9 @@ func BenchmarkWrite(b *testing.B) {
 	}
 	defer w.Close()
 	ctx := context.Background()
+	if err := w.Start(ctx); err != nil {
+		b.Fatal(err)
+	}
 	if err := w.Write(ctx, r); err != nil {
 		b.Fatal(err)
 	}

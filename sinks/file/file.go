@@ -18,7 +18,9 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"sync"
+	"syscall"
 	"time"
 
 	"claude-otel-gw/sinks"
@@ -55,6 +57,9 @@ type Writer struct {
 
 	maint maintainer
 
+	startMu sync.Mutex
+	started bool // Start ran: the folder is ready and the maintenance runs
+
 	closeOnce sync.Once
 	closeErr  error
 }
@@ -62,9 +67,8 @@ type Writer struct {
 // errClosed is returned by Write after Close.
 var errClosed = errors.New("file writer closed")
 
-// New prepares the folder (creating it 0700, tightening it to 0700 if others may read it),
-// checks that a file can be created in it, and starts the background work: compressing rotated
-// files a previous run left uncompressed, and removing files older than MaxAge.
+// New checks the options and that the folder is, or can be made, a writable folder, touching
+// nothing: building a sink (as --check does) creates no folder and starts no work. Start does.
 func New(o Options) (*Writer, error) {
 	if o.Dir == "" {
 		return nil, errors.New("file sink: no folder given")
@@ -75,17 +79,65 @@ func New(o Options) (*Writer, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	if err := prepareDir(o.Dir, o.Logger); err != nil {
+	if err := checkDir(o.Dir); err != nil {
 		return nil, err
 	}
 	w := &Writer{o: o, log: o.Logger, cur: make(map[string]bool)}
 	for _, sig := range telemetry.Signals {
 		w.files[sig] = &current{sig: sig}
 	}
-	if err := w.startMaintenance(); err != nil {
-		return nil, err
-	}
 	return w, nil
+}
+
+// Start prepares the folder (creating it 0700, tightening it to 0700 if others may read it),
+// checks that a file can be created in it, and starts the background work: compressing rotated
+// files a previous run left uncompressed, and removing files older than MaxAge. The sink's
+// Start calls it before the first Write.
+func (w *Writer) Start(context.Context) error {
+	w.startMu.Lock()
+	defer w.startMu.Unlock()
+	if w.started {
+		return errors.New("file sink: already started")
+	}
+	if err := prepareDir(w.o.Dir, w.log); err != nil {
+		return err
+	}
+	if err := w.startMaintenance(); err != nil {
+		return err
+	}
+	w.started = true
+	return nil
+}
+
+// checkDir reports whether dir is a writable folder, or could be created as one: its nearest
+// existing ancestor is a folder the gateway may write in.
+func checkDir(dir string) error {
+	p := filepath.Clean(dir)
+	for {
+		fi, err := os.Stat(p)
+		switch {
+		case err == nil && !fi.IsDir():
+			if p == filepath.Clean(dir) {
+				return fmt.Errorf("file sink: %s is not a folder", dir)
+			}
+			return fmt.Errorf("file sink: %s cannot be created: %s is not a folder", dir, p)
+		case err == nil:
+			if syscall.Access(p, 2 /* W_OK */) != nil {
+				if p == filepath.Clean(dir) {
+					return fmt.Errorf("file sink: folder %s is not writable", dir)
+				}
+				return fmt.Errorf("file sink: %s cannot be created: %s is not writable", dir, p)
+			}
+			return nil
+		case !errors.Is(err, fs.ErrNotExist):
+			return fmt.Errorf("file sink: %w", err)
+		}
+		parent := filepath.Dir(p)
+		if parent == p {
+			return fmt.Errorf("file sink: %s: no existing folder above it", dir)
+		}
+		p = parent
+	}
 }
 
 func prepareDir(dir string, log *slog.Logger) error {
@@ -177,7 +229,11 @@ func (w *Writer) Close() error {
 			c.closed = true
 			c.mu.Unlock()
 		}
-		w.stopMaintenance()
+		w.startMu.Lock()
+		if w.started {
+			w.stopMaintenance()
+		}
+		w.startMu.Unlock()
 		w.closeErr = errors.Join(errs...)
 	})
 	return w.closeErr

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"google.golang.org/protobuf/proto"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -29,6 +31,9 @@ func newWriter(t *testing.T, o Options) *Writer {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { w.Close() })
+	if err := w.Start(context.Background()); err != nil {
+		t.Fatalf("Start: %v", err)
+	}
 	return w
 }
 
@@ -454,8 +459,14 @@ func TestNewErrors(t *testing.T) {
 // engine merges queued requests into batches, so a line may hold several of them: the records,
 // in order, are what must match.
 func TestBehindTheEngine(t *testing.T) {
-	dir := t.TempDir()
-	w := newWriter(t, Options{Dir: dir})
+	dir := filepath.Join(t.TempDir(), "not-yet")
+	w, err := New(Options{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("New made the folder (%v): building a sink, as --check does, must touch nothing", err)
+	}
 	s := sinks.New(w, sinks.Options{Name: "local"})
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
