@@ -1,6 +1,7 @@
 package redact
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 
@@ -19,6 +20,16 @@ proxy to localhost:4317, then reset the password flow so users can change their 
 span 93a278a4e4e1e8da belongs to trace 5b8efff798038103d269b633813fc60c, and the image digest is
 sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 for release 1.26.8.`
 
+// logLines is clean output of a build and a service, as a session's tool results hold it:
+// times, durations, counts, paths with line numbers, Rust paths, loopback addresses.
+const logLines = `2026-11-25 20:39:55.123 INFO  gateway: listening on 127.0.0.1:4317 (grpc) and 127.0.0.1:4318
+2026-11-25 20:39:55.131 DEBUG sinks::queue: flushed 512 records in 12.5ms (queue 3/1024, 98% free)
+2026-11-25 20:39:56.007 WARN  route::rules: rule 7 at config.toml:42:5 matches no signal
+2026-11-25 20:40:01.950 INFO  compiling claude-otel-gw v0.3.1 (/home/dev/src/claude-otel-gw)
+2026-11-25 20:40:12.418 INFO  finished release [optimized] target(s) in 10.47s, 3 warnings
+2026-11-25 20:40:12.502 ERROR std::io::Error at src/main.rs:118:9: connection reset after 30s
+2026-11-25 20:40:13.000 INFO  retry 2 of 5 in 1.5s; p99 latency 230 ms, 1048576 bytes sent`
+
 func benchString(b *testing.B, p *Profile, text string) {
 	b.ReportAllocs()
 	b.SetBytes(int64(len(text)))
@@ -33,6 +44,24 @@ func BenchmarkStringProse(b *testing.B) {
 		b.Fatalf("prose changed: %q", p.String(prose))
 	}
 	benchString(b, p, prose)
+}
+
+func BenchmarkStringLog(b *testing.B) {
+	p, _ := Compile("default", nil, admin.NewTestMetrics())
+	if p.String(logLines) != logLines {
+		b.Fatalf("log lines changed: %q", p.String(logLines))
+	}
+	benchString(b, p, logLines)
+}
+
+// BenchmarkStringLengths redacts the start of the prose at the lengths of attribute values (a
+// model name, a path, a command line, a paragraph): a short string without a spot should cost
+// its scan and little else.
+func BenchmarkStringLengths(b *testing.B) {
+	p, _ := Compile("default", nil, admin.NewTestMetrics())
+	for _, n := range []int{16, 64, 128, 256} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) { benchString(b, p, prose[:n]) })
+	}
 }
 
 func BenchmarkStringSecrets(b *testing.B) {

@@ -230,6 +230,18 @@ func TestDetectorNamesMatchConfig(t *testing.T) {
 }
 
 var moreDetectorCases = map[string][]detectorCase{
+	"phone": {
+		{"call 1.800.555.0199", "call [REDACTED:phone]"},
+		{"call 1 (800) 555-0199", "call [REDACTED:phone]"},
+		{"call 1.800-555-0199 now", "call [REDACTED:phone] now"},
+	},
+	"ip": {
+		{"six 1:2:3:4:5:6:1.2.3.4 ok", "six [REDACTED:ip] ok"},
+		{"lead ...2001:db8::1 ok", "lead ...[REDACTED:ip] ok"},
+		{"ff02::1:2", "[REDACTED:ip]"},
+		same("logged 10:20:30.5 ok, 1::2::3, x:2001:db8::1"),
+		same("run abcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcd::1"),
+	},
 	"cloud_key": {
 		{"aws configure set aws_secret_access_key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "aws configure set aws_secret_access_key [REDACTED:cloud_key]"},
 		{"client_secret=GOCSPX-abcdefghijklmnopqrstuvwx&x=1", "client_secret=[REDACTED:cloud_key]&x=1"},
@@ -251,6 +263,16 @@ var moreDetectorCases = map[string][]detectorCase{
 		{"sshpass -p 'pa ss' ssh host", "sshpass -p '[REDACTED:secret_assignment]' ssh host"},
 		same("mysql -p mydb; mkdir -p /tmp/x; ssh -p 2222 host; docker run -p 8080:80 img; ls -a; cp -a x y"),
 		same("docker login -p $DOCKER_PASSWORD; mysql -p${PW}"),
+		{"redis-cli\t-a s3cr3tpass ping", "redis-cli\t-a [REDACTED:secret_assignment] ping"},
+		// The operator after a key: up to eight spaces, a quote (escaped in JSON), ":=".
+		{"password        :x1", "password        :[REDACTED:secret_assignment]"},
+		same("password         :x1"),
+		{"\"password\"\t= \"x1\"", "\"password\"\t= \"[REDACTED:secret_assignment]\""},
+		{`{\"token\" : \"abc1\"}`, `{\"token\" : \"[REDACTED:secret_assignment]\"}`},
+		{"token:=abc1", "token:=[REDACTED:secret_assignment]"},
+		// Separators inside or after the secret word.
+		{"PASS_WORD=x1 API__KEY=abc1", "PASS_WORD=[REDACTED:secret_assignment] API__KEY=[REDACTED:secret_assignment]"},
+		same("Secret_=x1 pass_:x1"),
 	},
 }
 

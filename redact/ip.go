@@ -1,6 +1,9 @@
 package redact
 
-import "net/netip"
+import (
+	"net/netip"
+	"strings"
+)
 
 // findIPv4 finds a dotted-quad IPv4 address at at. Octets are 0-255 without leading zeros, and
 // a fifth group (an OID, a four-part version followed by more) rules the whole out. Loopback
@@ -47,7 +50,7 @@ func findIPv6(s string, at int) (start, end, seen int, ok bool) {
 		start--
 	}
 	end = at + 1
-	for end < len(s) && end-start < 46 && isIPv6Char(s[end]) {
+	for end < len(s) && end-start < maxIPv6 && isIPv6Char(s[end]) {
 		end++
 	}
 	seen = end
@@ -76,6 +79,11 @@ func findIPv6(s string, at int) (start, end, seen int, ok bool) {
 	if colons < 2 || (!digit && colons < 3) {
 		return 0, 0, seen, false
 	}
+	if colons < 6 && !strings.Contains(cand, "::") {
+		// Too few groups for an address without "::" (a time, 20:39:55.123): said here
+		// rather than by netip, whose error for it costs an allocation.
+		return 0, 0, seen, false
+	}
 	a, err := netip.ParseAddr(cand)
 	if err != nil || !a.Is6() || a.IsLoopback() || a.IsUnspecified() {
 		return 0, 0, seen, false
@@ -92,5 +100,8 @@ func findIPv6(s string, at int) (start, end, seen int, ok bool) {
 	}
 	return start, end, seen, true
 }
+
+// maxIPv6 is the longest run of IPv6 characters findIPv6 takes for an address.
+const maxIPv6 = 46
 
 func isIPv6Char(c byte) bool { return isHex(c) || c == ':' || c == '.' }

@@ -1,15 +1,20 @@
 package redact
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
 
 // spot says what the prefilter found at a position, and so which detectors look there.
 type spot uint8
 
 const (
 	spotEmail         spot = iota + 1 // '@'
-	spotNumber                        // a digit, '+' or '(' that may start a number
-	spotColon                         // ':' (IPv6, "://", key: value)
-	spotEquals                        // '=' (key=value)
+	spotNumber                        // the start of a number with a shape a detector starts with
+	spotIPv6                          // "::", or three colons with hex digits between
+	spotURL                           // a letter, then "://"
+	spotAssign                        // ':' or '=' after a key that may name a secret
 	spotMask                          // '[' that may open a mask from an earlier redaction
 	spotFlag                          // "--" that may start --key value
 	spotCurlUser                      // curl's -u / --user
@@ -89,14 +94,120 @@ var literals = []literal{
 	{text: "--", spot: spotFlag, det: detCloudKey}, // --aws-secret-access-key
 }
 
+// shape is a pattern of byte classes (see shapeAccepts) that a detector's matches start with.
+type shape struct {
+	text  string
+	start shapeStart
+	spot  spot
+	det   detID
+}
+
+// shapeStart says where a shape's match may start.
+type shapeStart uint8
+
+const (
+	startNumber   shapeStart = iota // where a number starts (see ctxOther)
+	startBoundary                   // not after a letter or digit
+	startAnywhere
+)
+
+func (sh *shape) pattern() acPattern {
+	return acPattern{text: sh.text, shape: true, number: sh.start == startNumber, boundary: sh.start == startBoundary}
+}
+
+// shapes anchor the number detectors and the detectors of what a ':' starts. Each holds what
+// every match of its detector starts with, as far as it takes to pass over most text: the
+// numbers findPhone, findSSN, findCard and findIPv4 take start with one of them (a grouped
+// card number up to the third digit of its second group, an IPv4 address up to the first
+// digit of its fourth part); every IPv6 address findIPv6 takes holds a "::" after at most
+// four hex digits that follow no letter or digit, or else has all eight groups (net/netip
+// takes no fewer), with one to four hex digits between its first colons; every URL
+// findURLPassword reads has a letter before its "://". Longer shapes come first, so that two
+// ending at one byte are reported in the order they start; shapes ending at different bytes
+// are too, as none holds a number that starts inside it and ends with a shape of its own
+// before the outer one ends.
+var shapes = func() []shape {
+	out := []shape{
+		{text: "1-N##-N##-####", spot: spotNumber, det: detPhone},
+		{text: "1.N##-N##-####", spot: spotNumber, det: detPhone},
+		{text: "1-N##.N##.####", spot: spotNumber, det: detPhone},
+		{text: "1.N##.N##.####", spot: spotNumber, det: detPhone},
+		{text: "#############", spot: spotNumber, det: detCard},
+		{text: "N##-N##-####", spot: spotNumber, det: detPhone},
+		{text: "N##.N##.####", spot: spotNumber, det: detPhone},
+		{text: "###-##-####", spot: spotNumber, det: detSSN},
+		{text: "### ## ####", spot: spotNumber, det: detSSN},
+		{text: "####-###", spot: spotNumber, det: detCard},
+		{text: "#### ###", spot: spotNumber, det: detCard},
+		{text: "1-(N##)", spot: spotNumber, det: detPhone},
+		{text: "1.(N##)", spot: spotNumber, det: detPhone},
+		{text: "1 (N##)", spot: spotNumber, det: detPhone},
+		{text: "(N##)", start: startBoundary, spot: spotNumber, det: detPhone},
+		{text: "+#", start: startBoundary, spot: spotNumber, det: detPhone},
+		{text: "A://", start: startAnywhere, spot: spotURL, det: detURLCredentials},
+	}
+	// IPv6: "::" after up to four hex digits; three colons, one to four hex digits between the
+	// first two and up to four between the last two.
+	x := func(n int) string { return strings.Repeat("X", n) }
+	for a := range 5 {
+		out = append(out, shape{text: x(a) + "::", start: startBoundary, spot: spotIPv6, det: detIP})
+	}
+	for a := 1; a <= 4; a++ {
+		for b := range 5 {
+			out = append(out, shape{text: ":" + x(a) + ":" + x(b) + ":", start: startAnywhere, spot: spotIPv6, det: detIP})
+		}
+	}
+	// IPv4: one to three digits in each of the first three parts.
+	for _, a := range []string{"###", "##", "#"} {
+		for _, b := range []string{"###", "##", "#"} {
+			for _, c := range []string{"###", "##", "#"} {
+				out = append(out, shape{text: a + "." + b + "." + c + ".#", spot: spotNumber, det: detIP})
+			}
+		}
+	}
+	slices.SortStableFunc(out, func(a, b shape) int { return len(b.text) - len(a.text) })
+	return out
+}()
+
+// keyEnds are how a key that may name a secret ends (see classifyKey, with the separators _ - .
+// it ignores): every secret word ends in one of these pairs, or in its last letter after a
+// separator. findAssignment takes a key only when one of them ends it, so only the ':' or '='
+// after one is reported (see evAssign).
+var keyEnds = func() []string {
+	var out []string
+	for _, e := range []struct{ last, before string }{
+		{"d", "rw"}, // password, passwd, pwd
+		{"s", "s"},  // pass
+		{"e", "s"},  // passphrase
+		{"t", "e"},  // secret
+		{"n", "e"},  // token
+		{"y", "e"},  // apikey, secretkey, ...
+	} {
+		for _, b := range e.before + "_-." {
+			out = append(out, string(b)+e.last)
+		}
+	}
+	return out
+}()
+
 // prefilter finds the spots in a string where a detector might match. It is the only part of
 // the engine that looks at every byte, in one pass of an automaton (see ac.go) over the
-// enabled detectors' literals, the custom patterns' literal prefixes and the bytes that matter
-// by themselves (digits, '@', ':', '=', ...); detectors look only around the spots it reports,
-// so a string without any costs that pass and nothing else.
+// enabled detectors' literals and shapes, the custom patterns' literal prefixes, the ends of
+// keys that may name secrets and the bytes that matter by themselves ('@', '['); detectors
+// look only around the spots it reports, so a string without any costs that pass and nothing
+// else.
 type prefilter struct {
 	ac   *automaton
 	hits []pfHit // by automaton pattern
+	// unanchored says some custom pattern has no prefix, and runs on every string.
+	unanchored bool
+}
+
+// quiet reports whether s is a short string in which no spot and no custom pattern can be:
+// one that need not be scanned again with a scanner set up to look at spots. For a long
+// string, setting up the scanner costs little beside the scan.
+func (pf *prefilter) quiet(s string) bool {
+	return !pf.unanchored && pf.ac.onePass(len(s)) && pf.ac.quiet(s)
 }
 
 // pfHit is what finding one of the automaton's patterns means.
@@ -116,23 +227,8 @@ func newPrefilter(on *[numBuiltin]bool, custom []customPattern) (*prefilter, err
 // and then run on every string.
 func buildPrefilter(on *[numBuiltin]bool, custom []customPattern, limit int) (*prefilter, error) {
 	var events [256]acEvent
-	if on[detPhone] || on[detSSN] || on[detCard] || on[detIP] {
-		for c := '0'; c <= '9'; c++ {
-			events[c] = evNumber
-		}
-	}
-	if on[detPhone] {
-		events['+'] = evSign
-		events['('] = evSign
-	}
 	if on[detEmail] {
 		events['@'] = evAt
-	}
-	if on[detIP] || on[detURLCredentials] || on[detSecretAssignment] || on[detCloudKey] {
-		events[':'] = evColon
-	}
-	if on[detSecretAssignment] || on[detCloudKey] {
-		events['='] = evEquals
 	}
 	events['['] = evBracket
 
@@ -146,6 +242,18 @@ func buildPrefilter(on *[numBuiltin]bool, custom []customPattern, limit int) (*p
 			pats = append(pats, acPattern{text: l.text, fold: l.fold, boundary: l.boundary})
 			pf.hits = append(pf.hits, pfHit{spot: l.spot, n: len(l.text)})
 		}
+		for _, sh := range shapes {
+			if on[sh.det] {
+				pats = append(pats, sh.pattern())
+				pf.hits = append(pf.hits, pfHit{spot: sh.spot, n: len(sh.text)})
+			}
+		}
+		if on[detSecretAssignment] || on[detCloudKey] {
+			for _, k := range keyEnds {
+				pats = append(pats, acPattern{text: k, fold: true, keyEnd: true})
+				pf.hits = append(pf.hits, pfHit{n: len(k)}) // never reported
+			}
+		}
 		for i := range custom {
 			if c := &custom[i]; c.prefix != "" && withCustom {
 				pats = append(pats, acPattern{text: c.prefix, fold: c.fold})
@@ -154,10 +262,11 @@ func buildPrefilter(on *[numBuiltin]bool, custom []customPattern, limit int) (*p
 		}
 		var ok bool
 		if pf.ac, ok = newAutomaton(pats, &events, limit); ok {
-			if !withCustom {
-				for i := range custom {
+			for i := range custom {
+				if !withCustom {
 					custom[i].prefix = ""
 				}
+				pf.unanchored = pf.unanchored || custom[i].prefix == ""
 			}
 			return pf, nil
 		}
@@ -182,18 +291,10 @@ func (pf *prefilter) has(pats []acPattern, l literal) bool {
 func (pf *prefilter) scan(s string, sc *scanner) {
 	pf.ac.scan(s, func(i int, r *acReport) {
 		switch r.ev {
-		case evNumber:
-			sc.visitNumber(i)
-		case evSign:
-			if i+1 < len(s) && isDigit(s[i+1]) {
-				sc.visit(i, spotNumber, 0)
-			}
 		case evAt:
 			sc.visit(i, spotEmail, 0)
-		case evColon:
-			sc.visit(i, spotColon, 0)
-		case evEquals:
-			sc.visit(i, spotEquals, 0)
+		case evAssign:
+			sc.visit(i, spotAssign, 0)
 		case evBracket:
 			sc.visit(i, spotMask, 0)
 		}

@@ -7,10 +7,11 @@
 //
 // How it finds things: one pass over each string with a prefilter, an Aho-Corasick automaton
 // that stops only where a detector could match (literal prefixes such as "AKIA" or "ghp_", the
-// custom patterns' literal prefixes, '@', ':' and '=', the start of a number); detectors then
-// confirm around that spot with hand-written parsers and validators (Luhn, SSN ranges,
-// net/netip), and custom patterns run only on strings that hold their prefix. A string with
-// nothing to find costs that one pass and no allocation.
+// custom patterns' literal prefixes, '@', the shapes that card, phone and social security
+// numbers and IP addresses start with, a ':' or '=' after a key that may name a secret);
+// detectors then confirm around that spot with hand-written parsers and validators (Luhn, SSN
+// ranges, net/netip), and custom patterns run only on strings that hold their prefix. A string
+// with nothing to find costs that one pass and no allocation.
 //
 // It is not for deciding which records go where (routing does that), nor for reporting config
 // errors with positions (the config loader does that; Compile only refuses what it cannot

@@ -24,7 +24,7 @@ func (p *Profile) text(s string, t *tally) (string, bool) {
 	if testHookText != nil {
 		testHookText(s)
 	}
-	if len(s) == 0 {
+	if len(s) == 0 || p.pf.quiet(s) {
 		return s, false
 	}
 	var sc scanner
@@ -56,6 +56,7 @@ type scanner struct {
 	// run for every spot in it.
 	numUntil, colonUntil, pemUntil, assignUntil int
 	maskUntil                                   int // the end of the last mask found
+	longRun                                     int // s[longRun-1] is in a run of IPv6 characters too long for an address
 
 	runs runs // the token runs already read
 
@@ -108,6 +109,7 @@ func (sc *scanner) find(s string) []match {
 func (sc *scanner) collect(s string) {
 	sc.s, sc.n, sc.more, sc.masked, sc.prefixed = s, 0, nil, false, 0
 	sc.numUntil, sc.colonUntil, sc.pemUntil, sc.assignUntil, sc.maskUntil = 0, 0, 0, 0, 0
+	sc.longRun = 0
 	sc.runs = runs{}
 	sc.p.pf.scan(s, sc)
 	for i := range sc.p.custom {
@@ -200,20 +202,13 @@ func (sc *scanner) visit(at int, sp spot, n int) {
 	case spotNumber:
 		sc.visitNumber(at)
 		return
-	case spotColon:
-		if on[detIP] && at >= sc.colonUntil {
-			start, end, sc.colonUntil, ok = findIPv6(s, at)
-			if ok {
-				sc.add(start, end, detIP)
-			}
-		}
-		if on[detURLCredentials] {
-			if start, end, ok = findURLPassword(s, at); ok {
-				sc.add(start, end, detURLCredentials)
-			}
-		}
-		start, end, id, ok = sc.assignment(at)
-	case spotEquals:
+	case spotIPv6:
+		sc.visitIPv6(at+strings.IndexByte(s[at:at+n], ':'), at+n-1)
+		return
+	case spotURL:
+		start, end, ok = findURLPassword(s, at+1) // the shape starts at the letter before ':'
+		id = detURLCredentials
+	case spotAssign:
 		start, end, id, ok = sc.assignment(at)
 	case spotFlag:
 		start, end, id, ok = findFlag(s, at)
@@ -297,6 +292,36 @@ func (sc *scanner) visit(at int, sp spot, n int) {
 	}
 }
 
+// visitIPv6 runs findIPv6 on the run of IPv6 characters that holds the colons at first and
+// last (a shape of spotIPv6), from the run's first colon: where findIPv6 would have been run
+// had every colon been a spot. A run without such a shape holds no address (see shapes), nor
+// does one longer than an address.
+func (sc *scanner) visitIPv6(first, last int) {
+	if last < sc.colonUntil {
+		return // the run has been looked at
+	}
+	s, c := sc.s, first
+	for j := first; j > 0 && isIPv6Char(s[j-1]); {
+		if j <= sc.longRun || first-j >= maxIPv6 {
+			// The run reaches back to one known to be too long, or is too long by itself.
+			sc.longRun = last + 1
+			return
+		}
+		j--
+		if s[j] == ':' {
+			c = j
+		}
+	}
+	if c < sc.colonUntil {
+		return
+	}
+	start, end, seen, ok := findIPv6(s, c)
+	sc.colonUntil = seen
+	if ok {
+		sc.add(start, end, detIP)
+	}
+}
+
 // assignment looks for a secret assigned at the operator at op, unless op lies inside a value
 // already found (which is redacted whole).
 func (sc *scanner) assignment(op int) (start, end int, id detID, ok bool) {
@@ -312,8 +337,8 @@ func (sc *scanner) assignment(op int) (start, end int, id detID, ok bool) {
 }
 
 // visitNumber runs the number detectors at a spot that may start a number. What follows the
-// first run of digits says which of them could match, so most numbers (counts, sizes, times,
-// versions) are passed over at the cost of reading their digits.
+// first run of digits says which of them could match. Number spots come in the order the
+// numbers start (see shapes).
 func (sc *scanner) visitNumber(at int) {
 	if at < sc.numUntil || at < sc.maskUntil {
 		return
