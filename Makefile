@@ -64,6 +64,7 @@ fuzz: ## a minute of each fuzz target
 	$(GO) test -run '^$$' -fuzz FuzzHTTPHandler -fuzztime 60s ./ingest
 	$(GO) test -run '^$$' -fuzz '^FuzzString$$' -fuzztime 60s ./redact
 	$(GO) test -run '^$$' -fuzz '^FuzzMatcher$$' -fuzztime 60s ./redact
+	$(GO) test -run '^$$' -fuzz '^FuzzPrefilter$$' -fuzztime 60s ./redact
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 60s ./config
 	$(GO) test -run '^$$' -fuzz '^FuzzEscapeDollars$$' -fuzztime 60s ./config
 	$(GO) test -run '^$$' -fuzz FuzzRecover -fuzztime 60s ./sinks/spool
