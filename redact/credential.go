@@ -119,6 +119,15 @@ func findCurlUser(s string, at, prefix int) (start, end int, ok bool) {
 	for end < len(s) && end-i < 512 && s[end] != quote && s[end] != '\n' && (quote != 0 || (s[end] != ' ' && s[end] != '\t')) {
 		end++
 	}
+	if quote != 0 && (end == len(s) || s[end] != quote) {
+		// A quote that never closes quotes nothing: the value ends at a blank, as an unquoted
+		// one does. (Running on to the end of the line would take in whatever follows, masks
+		// included, and a second pass would find more than the first.)
+		end = i
+		for end < len(s) && end-i < 512 && s[end] != '\n' && s[end] != ' ' && s[end] != '\t' {
+			end++
+		}
+	}
 	c := indexColon(s[i:end])
 	if c < 0 || i+c+1 == end || isReference(s[i+c+1:end]) {
 		return 0, 0, false
