@@ -128,6 +128,11 @@ func findCurlUser(s string, at, prefix int) (start, end int, ok bool) {
 			end++
 		}
 	}
+	if end-i >= 512 {
+		// Longer than any user:password: not one (and cutting it at the bound would leave a
+		// tail a second pass would take, with the mask, for the password).
+		return 0, 0, false
+	}
 	c := indexColon(s[i:end])
 	if c < 0 || i+c+1 == end || isReference(s[i+c+1:end]) {
 		return 0, 0, false
