@@ -236,12 +236,21 @@ func valueAt(s string, v int) (start, end int, quoted, ok bool) {
 			}
 			end++
 		}
+		if end-start >= maxValue {
+			// Longer than any secret value: cut at the bound, its tail would stay, and a
+			// second pass would take it, with the mask, for a value. (A key or token that
+			// long is found by its own detector.)
+			return 0, 0, false, false
+		}
 		end = runeStart(s, min(end, n))
 		return start, end, true, end > start
 	}
 	start, end = v, v
 	for end < n && end-start < maxValue && !valueEnds(s[end]) {
 		end++
+	}
+	if end-start >= maxValue {
+		return 0, 0, false, false
 	}
 	end = runeStart(s, end)
 	return start, end, false, end > start
