@@ -47,7 +47,7 @@ func (q *durable) reserve(size int) error {
 		return errClosed
 	case int64(size) > q.capacity:
 		return errTooLarge
-	case q.sp.Stats().Bytes+q.reserved+int64(size) > q.capacity:
+	case q.sp.Sizes().Bytes+q.reserved+int64(size) > q.capacity:
 		return errFull
 	}
 	q.reserved += int64(size)
@@ -173,9 +173,12 @@ func (q *durable) close() {
 	q.mu.Unlock()
 }
 
-// stats reports what the spool holds (not yet delivered), its size on disk and the time the
-// oldest record was accepted.
-func (q *durable) stats() (records int, bytes, disk int64, oldest time.Time) {
-	st := q.sp.Stats()
-	return int(st.Weight), st.Bytes, st.DiskBytes, st.Oldest
+// sizes reports what the spool holds (not yet delivered) and its size on disk.
+func (q *durable) sizes() (records int, bytes, disk int64) {
+	st := q.sp.Sizes()
+	return int(st.Weight), st.Bytes, st.DiskBytes
 }
+
+// oldest is the time the oldest record not yet delivered was accepted (zero when none); it
+// may read the spool, so it is for the periodic gauge refresh, not the hot path.
+func (q *durable) oldest() time.Time { return q.sp.Stats().Oldest }

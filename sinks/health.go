@@ -59,7 +59,7 @@ func (s *Sink) Healthy() error {
 	case s.mem != nil:
 		busy = busy || s.mem.waiting()
 	case s.disk != nil:
-		records, _, _, _ := s.disk.stats()
+		records, _, _ := s.disk.sizes()
 		busy = busy || records > 0
 	}
 

@@ -60,7 +60,7 @@ func (s *Sink) refreshQueue() {
 		s.m.queueRecords.Set(float64(records))
 		s.m.queueBytes.Set(float64(bytes))
 	case s.disk != nil:
-		records, bytes, disk, _ := s.disk.stats()
+		records, bytes, disk := s.disk.sizes()
 		s.m.queueRecords.Set(float64(records))
 		s.m.queueBytes.Set(float64(bytes))
 		s.m.spoolBytes.Set(float64(disk))
@@ -75,7 +75,7 @@ func (s *Sink) refreshNow() {
 	case s.mem != nil:
 		_, _, oldest = s.mem.stats()
 	case s.disk != nil:
-		_, _, _, oldest = s.disk.stats()
+		oldest = s.disk.oldest()
 	}
 	age := 0.0
 	if !oldest.IsZero() {

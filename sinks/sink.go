@@ -357,7 +357,7 @@ func (s *Sink) Shutdown(ctx context.Context) error {
 		}
 	}
 	if s.disk != nil {
-		if records, bytes, _, _ := s.disk.stats(); records > 0 {
+		if records, bytes, _ := s.disk.sizes(); records > 0 {
 			s.log.Info("undelivered data stays in the spool for the next start", "records", records, "bytes", bytes)
 		}
 	}

@@ -6,6 +6,14 @@ import (
 	"time"
 )
 
+// Sizes is Stats without Oldest, which may read a record's header from disk: cheap enough to
+// call on every append and acknowledgement.
+func (s *Spool) Sizes() Stats {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return Stats{Records: s.waiting, Bytes: s.waitingBytes, Weight: s.waitingWeight, DiskBytes: s.diskBytes}
+}
+
 // Stats: what is waiting (appended, not acked): records and bytes; the on-disk size of the
 // segments; the append time of the oldest unacked record (zero when empty).
 func (s *Spool) Stats() Stats {
