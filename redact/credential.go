@@ -116,15 +116,17 @@ func findCurlUser(s string, at, prefix int) (start, end int, ok bool) {
 		i++
 	}
 	end = i
-	for end < len(s) && end-i < 512 && s[end] != quote && s[end] != '\n' && (quote != 0 || (s[end] != ' ' && s[end] != '\t')) {
-		end++
+	if quote != 0 {
+		for end < len(s) && end-i < 512 && s[end] != quote && s[end] != '\n' {
+			end++
+		}
 	}
-	if quote != 0 && (end == len(s) || s[end] != quote) {
-		// A quote that never closes quotes nothing: the value ends at a blank, as an unquoted
-		// one does. (Running on to the end of the line would take in whatever follows, masks
-		// included, and a second pass would find more than the first.)
+	if quote == 0 || end == len(s) || s[end] != quote {
+		// Unquoted, or a quote that never closes (which quotes nothing): the value ends at a
+		// blank or a quote. Running on would take in whatever follows, masks included, and a
+		// second pass would find more than the first.
 		end = i
-		for end < len(s) && end-i < 512 && s[end] != '\n' && s[end] != ' ' && s[end] != '\t' {
+		for end < len(s) && end-i < 512 && !isShellBreak(s[end]) {
 			end++
 		}
 	}
@@ -138,6 +140,12 @@ func findCurlUser(s string, at, prefix int) (start, end int, ok bool) {
 		return 0, 0, false
 	}
 	return i + c + 1, end, true
+}
+
+// isShellBreak reports whether c ends an unquoted shell word for curl -u: a blank, a line
+// end or a quote.
+func isShellBreak(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '"' || c == '\''
 }
 
 // curlBefore reports whether the line holding at starts a curl command before it.
