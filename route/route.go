@@ -56,7 +56,7 @@ type route struct {
 	match   []matchKV
 	drop    []dropRule
 	prof    *profile
-	targets []int // indexes into prof.targets
+	targets [4][]int // by signal: indexes into prof.targets of the sinks that take it
 	routed  [4]prometheus.Counter
 	// selectsAll is true when the route takes every record of its signals.
 	selectsAll bool
@@ -136,7 +136,17 @@ func New(routes []*config.Route, profiles map[string]Redactor, targets map[strin
 			if !ok || t == nil {
 				return nil, fmt.Errorf("route %q: sink %q is not defined", rc.Name, sn)
 			}
-			rt.targets = append(rt.targets, p.targetIndex(t))
+			ti := p.targetIndex(t)
+			for _, s := range telemetry.Signals {
+				if rt.signals[s] && takes(t, s) {
+					rt.targets[s] = append(rt.targets[s], ti)
+				}
+			}
+		}
+		// A signal none of the route's sinks takes (metrics, for a route to Cloud Logging
+		// alone) is not the route's: its records are left to other routes.
+		for _, s := range telemetry.Signals {
+			rt.signals[s] = rt.signals[s] && len(rt.targets[s]) > 0
 		}
 		for _, s := range telemetry.Signals {
 			rt.routed[s] = m.RoutedRecords.WithLabelValues(rc.Name, s.String())
@@ -144,6 +154,17 @@ func New(routes []*config.Route, profiles map[string]Redactor, targets map[strin
 		r.routes = append(r.routes, rt)
 	}
 	return r, nil
+}
+
+// SignalTaker is implemented by a Target that takes only some signals (a Cloud Trace sink takes
+// traces); a Target without it takes all three.
+type SignalTaker interface {
+	Takes(telemetry.Signal) bool
+}
+
+func takes(t Target, s telemetry.Signal) bool {
+	st, ok := t.(SignalTaker)
+	return !ok || st.Takes(s)
 }
 
 func (p *profile) targetIndex(t Target) int {

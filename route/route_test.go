@@ -341,3 +341,49 @@ func TestFilterKeepsEveryField(t *testing.T) {
 		t.Errorf("filtering with nothing kept left %d records", none.Records())
 	}
 }
+
+// picky is a recorder that takes one signal only, as a Cloud Trace sink does.
+type picky struct {
+	*recorder
+	sig telemetry.Signal
+}
+
+func (p picky) Takes(s telemetry.Signal) bool { return s == p.sig }
+
+// One route to sinks that each take one signal gives each only its own; a signal none of them
+// takes is the route's no longer, so it counts as not routed.
+func TestSinksGetOnlyTheSignalsTheyTake(t *testing.T) {
+	logsSink := picky{&recorder{name: "gcp_logs"}, telemetry.Logs}
+	traceSink := picky{&recorder{name: "gcp_traces"}, telemetry.Traces}
+	m := admin.NewTestMetrics()
+	r, err := New([]*config.Route{{Name: "gcp", Sinks: []string{"gcp_logs", "gcp_traces"}}},
+		map[string]Redactor{config.DefaultProfile: &upper{}},
+		map[string]Target{"gcp_logs": logsSink, "gcp_traces": traceSink}, m, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"logs", "metrics", "traces"} {
+		if err := r.Consume(context.Background(), load(t, "01-prompt-pii-grpc/"+f+".grpc.pb")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []struct {
+		sink *recorder
+		want telemetry.Signal
+	}{{logsSink.recorder, telemetry.Logs}, {traceSink.recorder, telemetry.Traces}} {
+		if len(c.sink.got) != 1 || c.sink.got[0].Signal() != c.want {
+			var got []string
+			for _, g := range c.sink.got {
+				got = append(got, g.Signal().String())
+			}
+			t.Errorf("%s got %v; want one %s request", c.sink.name, got, c.want)
+		}
+	}
+	metrics := load(t, "01-prompt-pii-grpc/metrics.grpc.pb")
+	if got, want := testutil.ToFloat64(m.DroppedRecords.WithLabelValues("", "metrics", reasonNoRoute)), float64(metrics.Records()); got != want {
+		t.Errorf("metrics dropped as no_route = %v, want %v", got, want)
+	}
+	if got := testutil.ToFloat64(m.RoutedRecords.WithLabelValues("gcp", "metrics")); got != 0 {
+		t.Errorf("metrics routed by gcp = %v, want 0", got)
+	}
+}

@@ -68,7 +68,7 @@ func (r *Router) selectRecords(req telemetry.Request, sig telemetry.Signal, n in
 			s.profiles[rt.prof.index] = ps
 		}
 		ps.all.or(chosen)
-		for _, ti := range rt.targets {
+		for _, ti := range rt.targets[sig] {
 			if ps.targets[ti] == nil {
 				ps.targets[ti] = newBitset(n)
 			}
