@@ -75,6 +75,7 @@ func Build(cfg *config.Config, log *slog.Logger, info Info) (*Gateway, error) {
 			Name: name, Queue: sc.Queue, Batch: sc.Batch, Retry: sc.Retry,
 			SpoolDir:      filepath.Join(cfg.State.Dir, "spool", name),
 			DeadLetterDir: filepath.Join(cfg.State.Dir, "deadletter", name),
+			Signals:       config.SinkSignals(sc.Type),
 			Metrics:       g.metrics, Logger: log,
 		})
 		g.sinks = append(g.sinks, s)

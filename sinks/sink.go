@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,8 +51,11 @@ type Options struct {
 	SpoolDir string
 	// DeadLetterDir is where refused batches go: <state dir>/deadletter/<sink>.
 	DeadLetterDir string
-	Metrics       *admin.Metrics
-	Logger        *slog.Logger
+	// Signals are those the destination takes (Cloud Trace: traces); nil takes all three.
+	// The router offers a sink only these.
+	Signals []telemetry.Signal
+	Metrics *admin.Metrics
+	Logger  *slog.Logger
 }
 
 // Sink is one destination behind a bounded queue (in memory, or durable in a spool on disk), a
@@ -191,6 +195,11 @@ func New(w Writer, o Options) *Sink {
 
 // Name returns the sink's name.
 func (s *Sink) Name() string { return s.name }
+
+// Takes reports whether the sink's destination takes signal sig.
+func (s *Sink) Takes(sig telemetry.Signal) bool {
+	return s.opts.Signals == nil || slices.Contains(s.opts.Signals, sig)
+}
 
 func (s *Sink) isDurable() bool { return s.opts.Queue.Durable }
 
