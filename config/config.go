@@ -177,8 +177,52 @@ type Sink struct {
 	// Listen is a prometheus sink's own scrape address.
 	Listen string `toml:"listen"`
 	// Labels are the attributes (of the data point, then of the resource) a prometheus sink
-	// keeps as labels; every other attribute is summed away.
+	// keeps as labels; every other attribute is summed away. A cloud_logging sink copies these
+	// attributes (of the record, then of the resource) into each entry's labels.
 	Labels []string `toml:"labels"`
+
+	// Project is a Google sink's project id; "" takes it from the credentials.
+	Project string `toml:"project"`
+	// CredentialsFile is a Google credentials JSON file (owner-only); "" uses Application
+	// Default Credentials.
+	CredentialsFile string `toml:"credentials_file"`
+	// Insecure sends a Google sink's calls in plaintext and without credentials, to an
+	// emulator or test server at a loopback endpoint.
+	Insecure bool `toml:"insecure"`
+
+	// Bucket is a gcs sink's bucket.
+	Bucket string `toml:"bucket"`
+	// Prefix starts a gcs sink's object names: <prefix>/signal=<signal>/date=.../hour=.../...
+	Prefix string `toml:"prefix"`
+	// KMSKey encrypts a gcs sink's objects with this Cloud KMS key (CMEK).
+	KMSKey string `toml:"kms_key"`
+	// RetentionDays makes sure the bucket deletes the prefix's objects this many days old; 0
+	// leaves the bucket's lifecycle alone.
+	RetentionDays int `toml:"retention_days"`
+	// StorageClass of a gcs sink's objects; "" is the bucket's default.
+	StorageClass string `toml:"storage_class"`
+
+	// LogName is a cloud_logging sink's log: projects/<project>/logs/<log_name>.
+	LogName string `toml:"log_name"`
+
+	// Resource is the monitored resource of a cloud_logging or cloud_monitoring sink:
+	// "generic_node" (with location, namespace and node_id) or "global".
+	Resource string `toml:"resource"`
+	// Location, Namespace and NodeID label a generic_node resource; node_id "" is the host
+	// name.
+	Location  string `toml:"location"`
+	Namespace string `toml:"namespace"`
+	NodeID    string `toml:"node_id"`
+
+	// MetricPrefix is a cloud_monitoring sink's metric type prefix: workload.googleapis.com/
+	// or custom.googleapis.com/.
+	MetricPrefix string `toml:"metric_prefix"`
+	// DropLabels are attributes a cloud_monitoring sink leaves out (high cardinality); the
+	// series they would split are summed.
+	DropLabels []string `toml:"drop_labels"`
+	// WriteInterval is how often a cloud_monitoring sink writes a series at most (Cloud
+	// Monitoring takes one point per series every 5 seconds).
+	WriteInterval Duration `toml:"write_interval"`
 
 	Queue Queue `toml:"queue"`
 	Batch Batch `toml:"batch"`
@@ -233,7 +277,7 @@ var Detectors = []string{
 }
 
 // SinkTypes lists the sink types this build can run.
-var SinkTypes = []string{"file", "otlp", "prometheus"}
+var SinkTypes = []string{"file", "otlp", "gcs", "cloud_logging", "cloud_monitoring", "cloud_trace", "prometheus"}
 
 // NoRedaction is the route redaction value that sends records unredacted.
 const NoRedaction = "none"

@@ -146,6 +146,24 @@ var goodFiles = map[string]func(t *testing.T, c *Config, dir, home string){
 		check(t, "prom.queue", prom.Queue, Queue{MaxBytes: 64 << 20, WhenFull: "refuse",
 			Workers: 1})
 	},
+	"google.toml": func(t *testing.T, c *Config, dir, home string) {
+		audit, logs, metrics, traces := c.Sinks["audit"], c.Sinks["gcp_logs"], c.Sinks["gcp_metrics"], c.Sinks["gcp_traces"]
+		check(t, "audit.prefix", audit.Prefix, "claude-code")
+		check(t, "audit.retention_days", audit.RetentionDays, 30)
+		check(t, "audit.batch", audit.Batch, Batch{MaxRecords: 1_000_000, MaxBytes: 16 << 20, MaxWait: Duration(5 * time.Minute)})
+		check(t, "audit.queue", audit.Queue, Queue{Durable: true, MaxBytes: 1 << 30, WhenFull: "refuse", Workers: 4})
+		check(t, "logs.log_name", logs.LogName, "claude_code")
+		check(t, "logs.labels", logs.Labels, []string{"event.name", "session.id"})
+		check(t, "logs.resource", []string{logs.Resource, logs.Location, logs.Namespace, logs.NodeID}, []string{"generic_node", "global", "claude-code", ""})
+		check(t, "logs.queue.durable", logs.Queue.Durable, true)
+		check(t, "metrics.metric_prefix", metrics.MetricPrefix, "workload.googleapis.com/")
+		check(t, "metrics.drop_labels", metrics.DropLabels, []string{"session.id", "user.account_uuid"})
+		check(t, "metrics.write_interval", metrics.WriteInterval, Duration(10*time.Second))
+		check(t, "metrics.queue.workers", metrics.Queue.Workers, 1)
+		check(t, "traces.endpoint", traces.Endpoint, "127.0.0.1:8085")
+		check(t, "traces.insecure", traces.Insecure, true)
+		check(t, "traces.project", traces.Project, "test-project")
+	},
 	"inline.toml": func(t *testing.T, c *Config, dir, home string) {
 		check(t, "routes", len(c.Routes), 2)
 		check(t, "events.drop", c.Routes[1].Drop, []*DropRule{{Name: "api_*"}})

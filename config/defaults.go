@@ -91,6 +91,23 @@ func defaultSink(typ, stateDir string) *Sink {
 	case "otlp":
 		s.Protocol = "http/protobuf"
 		s.Compression = "gzip"
+	case "gcs":
+		s.Prefix = "claude-code"
+		// One batch is one object: these close an object by size or age. Fewer, larger
+		// objects are cheaper to store and to query.
+		s.Batch = Batch{MaxRecords: 1_000_000, MaxBytes: 16 << 20, MaxWait: Duration(5 * time.Minute)}
+	case "cloud_logging":
+		s.LogName = "claude_code"
+		s.Labels = []string{"event.name", "session.id"}
+		setResource(s)
+	case "cloud_monitoring":
+		s.MetricPrefix = "workload.googleapis.com/"
+		s.DropLabels = []string{"session.id"}
+		s.WriteInterval = Duration(10 * time.Second)
+		setResource(s)
+		// Points are summed between writes anyway; a batch may as well collect them.
+		s.Batch.MaxWait = Duration(time.Second)
+		s.Queue.Workers = 1
 	case "prometheus":
 		s.Listen = "127.0.0.1:9464"
 		s.Labels = []string{"user.id", "model", "type", "decision", "tool_name"}
@@ -98,6 +115,14 @@ func defaultSink(typ, stateDir string) *Sink {
 		s.Queue.Workers = 1
 	}
 	return s
+}
+
+// setResource gives a sink the generic_node resource: the developer's machine, by host name
+// (node_id "" is resolved when the sink is built).
+func setResource(s *Sink) {
+	s.Resource = "generic_node"
+	s.Location = "global"
+	s.Namespace = "claude-code"
 }
 
 // A memory queue's default holds minutes of a busy client; a durable queue's default is a disk

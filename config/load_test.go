@@ -127,15 +127,26 @@ func TestExampleExamplesLoad(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the example, uncommented:\n%v", err)
 	}
-	check(t, "routes", len(c.Routes), 3)
+	check(t, "routes", len(c.Routes), 5)
 	check(t, "local.drop", len(c.Routes[0].Drop), 2)
+	check(t, "gcp.drop", c.Routes[1].Drop, []*DropRule{{Name: "claude_code.tool.blocked_on_user"}})
+	check(t, "gcp.sinks", c.Routes[1].Sinks, []string{"gcp_logs", "gcp_metrics", "gcp_traces"})
+	check(t, "audit.redaction", c.Routes[2].Redaction, "none")
+	check(t, "dx.names", c.Routes[3].Names, []string{"claude_code.*"})
+	check(t, "audit.type", c.Sinks["audit"].Type, "gcs")
+	check(t, "audit.retention_days", c.Sinks["audit"].RetentionDays, 30)
+	check(t, "audit.kms_key", c.Sinks["audit"].KMSKey, "projects/acme-prod/locations/us/keyRings/claude/cryptoKeys/audit")
+	check(t, "gcp_logs.type", c.Sinks["gcp_logs"].Type, "cloud_logging")
+	check(t, "gcp_metrics.type", c.Sinks["gcp_metrics"].Type, "cloud_monitoring")
+	check(t, "gcp_traces.type", c.Sinks["gcp_traces"].Type, "cloud_trace")
+	check(t, "dx.protocol", c.Sinks["dx"].Protocol, "http/protobuf")
 	check(t, "dx.headers", c.Sinks["dx"].Headers, map[string]Secret{"x-api-key": "dx-key"})
 	check(t, "dx.queue.durable", c.Sinks["dx"].Queue.Durable, true)
 	check(t, "usage.listen", c.Sinks["usage"].Listen, "127.0.0.1:9464")
-	check(t, "platform-prompts.match", c.Routes[2].Match, map[string]Value{"team": {Text: "platform"}})
+	check(t, "platform-prompts.match", c.Routes[4].Match, map[string]Value{"team": {Text: "platform"}})
 	check(t, "strict.action", c.Redaction["strict"].Action, "hash")
 	check(t, "default.patterns", c.Redaction["default"].Patterns, []*Pattern{{Name: "employee_id", Regex: `EMP-[0-9]{6}`}})
-	check(t, "audit.path", c.Sinks["audit"].Path, filepath.Join(home, "claude-audit"))
+	check(t, "platform.path", c.Sinks["platform"].Path, filepath.Join(home, "claude-audit"))
 }
 
 // uncomment turns the example's "# " lines into TOML, leaving "##" prose as comments.

@@ -543,11 +543,30 @@ func (v *checker) sink(name string, s *Sink) {
 	case "otlp":
 		v.otlpSink(key, s)
 	case "prometheus":
-		for i, l := range s.Labels {
-			if l == "" {
-				v.errElem(key+".labels", i, "an attribute key must not be empty")
-			}
+		v.attributeKeys(key+".labels", s.Labels)
+	case "gcs":
+		v.googleSink(key, s)
+		v.gcsSink(key, s)
+	case "cloud_logging":
+		v.googleSink(key, s)
+		v.attributeKeys(key+".labels", s.Labels)
+		switch {
+		case s.LogName == "":
+			v.errf(key+".log_name", "must not be empty")
+		case len(s.LogName) > 512 || !logNameRE.MatchString(s.LogName):
+			v.errf(key+".log_name", "want at most 512 letters, digits and / _ - . (%s)", quoteString(s.LogName))
 		}
+		v.resource(key, s)
+	case "cloud_monitoring":
+		v.googleSink(key, s)
+		v.oneOf(key+".metric_prefix", s.MetricPrefix, "workload.googleapis.com/", "custom.googleapis.com/")
+		v.attributeKeys(key+".drop_labels", s.DropLabels)
+		if s.WriteInterval < Duration(5*time.Second) {
+			v.errf(key+".write_interval", "must be at least 5s: Cloud Monitoring takes one point per series every 5 seconds (%s)", s.WriteInterval)
+		}
+		v.resource(key, s)
+	case "cloud_trace":
+		v.googleSink(key, s)
 	}
 	r := s.Retry
 	if r.InitialInterval <= 0 {
@@ -596,6 +615,95 @@ func (v *checker) otlpSink(key string, s *Sink) {
 		}
 	}
 }
+
+// attributeKeys checks a list of attribute keys.
+func (v *checker) attributeKeys(key string, keys []string) {
+	for i, l := range keys {
+		if l == "" {
+			v.errElem(key, i, "an attribute key must not be empty")
+		}
+	}
+}
+
+// googleSink checks the keys every Google sink takes. Whether the credentials work only the
+// service can say; that they can be read is checked here, and what they hold when the sink is
+// built, both offline.
+func (v *checker) googleSink(key string, s *Sink) {
+	if s.Project != "" && !projectRE.MatchString(s.Project) {
+		v.errf(key+".project", "not a project id: 6 to 30 lower-case letters, digits and hyphens, starting with a letter (%s)", quoteString(s.Project))
+	}
+	v.readableFile(key+".credentials_file", s.CredentialsFile, true)
+	if s.Endpoint != "" {
+		host := s.Endpoint
+		if s.Type == "gcs" {
+			u, err := url.Parse(s.Endpoint)
+			if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+				v.errf(key+".endpoint", "want an http:// or https:// URL with a host (%s)", quoteString(s.Endpoint))
+				return
+			}
+			host = u.Host
+		} else if _, _, err := net.SplitHostPort(host); err != nil {
+			v.errf(key+".endpoint", "want host:port (%s)", quoteString(s.Endpoint))
+			return
+		}
+		if h, _, err := net.SplitHostPort(host); err == nil {
+			host = h
+		}
+		if s.Insecure && !isLoopback(strings.Trim(host, "[]")) {
+			v.errf(key+".insecure", "plaintext without credentials is only for an emulator on loopback, not %s", quoteString(s.Endpoint))
+		}
+	} else if s.Insecure {
+		v.errf(key+".insecure", "needs an endpoint on loopback (an emulator or test server)")
+	}
+	if s.Insecure && s.CredentialsFile != "" {
+		v.errf(key+".credentials_file", "is not sent when insecure = true")
+	}
+	if s.Insecure && s.Project == "" {
+		v.missing(key+".project", " (with insecure = true there are no credentials to take it from)")
+	}
+}
+
+// gcsSink checks a gcs sink's bucket and object settings.
+func (v *checker) gcsSink(key string, s *Sink) {
+	switch {
+	case !v.c.pos.written(key + ".bucket"):
+		v.missing(key+".bucket", "")
+	case !bucketRE.MatchString(s.Bucket) || strings.Contains(s.Bucket, ".."):
+		v.errf(key+".bucket", "not a bucket name: 3 to 63 lower-case letters, digits, - _ and ., starting and ending with a letter or digit (%s)", quoteString(s.Bucket))
+	}
+	if strings.HasPrefix(s.Prefix, "/") || strings.HasSuffix(s.Prefix, "/") || strings.Contains(s.Prefix, "//") {
+		v.errf(key+".prefix", "must not start or end with / or hold // (%s)", quoteString(s.Prefix))
+	}
+	if s.KMSKey != "" && !kmsKeyRE.MatchString(s.KMSKey) {
+		v.errf(key+".kms_key", "want projects/P/locations/L/keyRings/R/cryptoKeys/K (%s)", quoteString(s.KMSKey))
+	}
+	if s.RetentionDays < 0 {
+		v.errf(key+".retention_days", "must not be negative (%d)", s.RetentionDays)
+	}
+	if s.StorageClass != "" {
+		v.oneOf(key+".storage_class", s.StorageClass, "STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE")
+	}
+}
+
+// resource checks the monitored resource of a cloud_logging or cloud_monitoring sink.
+func (v *checker) resource(key string, s *Sink) {
+	v.oneOf(key+".resource", s.Resource, "generic_node", "global")
+	if s.Resource == "generic_node" {
+		if s.Location == "" {
+			v.errf(key+".location", "a generic_node resource needs a location (a zone, a region or \"global\")")
+		}
+		if s.Namespace == "" {
+			v.errf(key+".namespace", "a generic_node resource needs a namespace")
+		}
+	}
+}
+
+var (
+	projectRE = regexp.MustCompile(`^([a-z][a-z0-9.-]*[a-z0-9]:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$`)
+	bucketRE  = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{1,61}[a-z0-9]$`)
+	kmsKeyRE  = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`)
+	logNameRE = regexp.MustCompile(`^[A-Za-z0-9/_.-]+$`)
+)
 
 // headerNameRE is what HTTP and gRPC both take as a header name.
 var headerNameRE = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_` + "`" + `|~-]+$`)
