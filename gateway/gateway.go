@@ -12,19 +12,18 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"path/filepath"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"claude-otel-gw/admin"
 	"claude-otel-gw/config"
 	"claude-otel-gw/ingest"
-	"claude-otel-gw/redact"
-	"claude-otel-gw/route"
 	"claude-otel-gw/sinks"
 	"claude-otel-gw/sinks/file"
 	"claude-otel-gw/sinks/otlp"
 	promsink "claude-otel-gw/sinks/prometheus"
+	"claude-otel-gw/telemetry"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -36,15 +35,23 @@ type Info struct {
 
 // Gateway is the assembled daemon.
 type Gateway struct {
-	cfg     *config.Config
 	info    Info
 	log     *slog.Logger
 	reg     *prometheus.Registry
 	metrics *admin.Metrics
-	sinks   []*sinks.Sink // sorted by name
-	router  *route.Router
-	ingest  *ingest.Server
-	admin   *admin.Server // nil when the admin listener is off
+
+	// pipe is the running config's sinks and router. Consume holds swap for reading while it
+	// routes a request; a reload holds it for writing while it replaces sinks, so no request is
+	// half-admitted to a sink being stopped, and admissions wait through the swap instead of
+	// being refused.
+	pipe atomic.Pointer[pipeline]
+	swap sync.RWMutex
+
+	// reloadMu serialises reloads and shutdown; it guards cfg, ingest and admin.
+	reloadMu sync.Mutex
+	cfg      *config.Config
+	ingest   *ingest.Server
+	admin    *admin.Server // nil when the admin listener is off
 }
 
 // Build constructs every component from cfg without starting any, so that whatever passes
@@ -52,52 +59,26 @@ type Gateway struct {
 func Build(cfg *config.Config, log *slog.Logger, info Info) (*Gateway, error) {
 	g := &Gateway{cfg: cfg, info: info, log: log, reg: prometheus.NewRegistry()}
 	g.metrics = admin.NewMetrics(g.reg, info.Version, info.Revision)
-
-	var errs []error
-	profiles := map[string]route.Redactor{}
-	for _, name := range sortedKeys(cfg.Redaction) {
-		p, err := redact.Compile(name, cfg.Redaction[name], g.metrics)
-		if err != nil {
-			errs = append(errs, cfg.Errorf("redaction."+name, "%v", err))
-			continue
-		}
-		profiles[name] = p
-	}
-	targets := map[string]route.Target{}
-	for _, name := range sortedKeys(cfg.Sinks) {
-		sc := cfg.Sinks[name]
-		w, err := newWriter(name, sc, g.metrics, log, info)
-		if err != nil {
-			errs = append(errs, cfg.Errorf("sink."+name, "%v", err))
-			continue
-		}
-		s := sinks.New(w, sinks.Options{
-			Name: name, Queue: sc.Queue, Batch: sc.Batch, Retry: sc.Retry,
-			SpoolDir:      filepath.Join(cfg.State.Dir, "spool", name),
-			DeadLetterDir: filepath.Join(cfg.State.Dir, "deadletter", name),
-			Signals:       config.SinkSignals(sc.Type),
-			Metrics:       g.metrics, Logger: log,
-		})
-		g.sinks = append(g.sinks, s)
-		targets[name] = s
-	}
-	if len(errs) > 0 {
-		g.closeWriters()
-		return nil, errors.Join(errs...)
-	}
-	var err error
-	if g.router, err = route.New(cfg.Routes, profiles, targets, g.metrics, log); err != nil {
-		g.closeWriters()
+	p, err := g.buildPipeline(cfg, nil)
+	if err != nil {
 		return nil, err
 	}
-	if g.ingest, err = ingest.New(cfg.Ingest, g.router, g.metrics, log); err != nil {
-		g.closeWriters()
+	g.pipe.Store(p)
+	if g.ingest, err = ingest.New(cfg.Ingest, g, g.metrics, log); err != nil {
+		p.closeFresh()
 		return nil, err
 	}
 	if cfg.Admin.Listen != "" {
 		g.admin = admin.NewServer(cfg.Admin.Listen, g.reg, g.Ready, log)
 	}
 	return g, nil
+}
+
+// Consume routes one request through the running config's router.
+func (g *Gateway) Consume(ctx context.Context, r telemetry.Request) error {
+	g.swap.RLock()
+	defer g.swap.RUnlock()
+	return g.pipe.Load().router.Consume(ctx, r)
 }
 
 // newWriter builds the destination writer for one sink.
@@ -144,16 +125,7 @@ func newWriter(name string, sc *config.Sink, m *admin.Metrics, log *slog.Logger,
 }
 
 // Close releases what Build made, for a gateway that will not be started (--check).
-func (g *Gateway) Close() error { return g.closeWriters() }
-
-func (g *Gateway) closeWriters() error {
-	var errs []error
-	for _, s := range g.sinks {
-		// Shutdown before Start closes the writer without starting anything.
-		errs = append(errs, s.Shutdown(context.Background()))
-	}
-	return errors.Join(errs...)
-}
+func (g *Gateway) Close() error { return g.pipe.Load().closeFresh() }
 
 // Start starts the sinks, then the admin server, then the OTLP listeners, so nothing is accepted
 // before it has somewhere to go. If a part fails to start, what was started is stopped again and
@@ -163,7 +135,8 @@ func (g *Gateway) Start(ctx context.Context) error {
 		g.Shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // the start error matters more
 		return err
 	}
-	for _, s := range g.sinks {
+	p := g.pipe.Load()
+	for _, s := range p.sinks {
 		if err := s.Start(ctx); err != nil {
 			return fail(fmt.Errorf("sink %s: %w", s.Name(), err))
 		}
@@ -177,24 +150,20 @@ func (g *Gateway) Start(ctx context.Context) error {
 		return fail(err)
 	}
 	g.log.Info("gateway started", "version", g.info.Version, "config", g.cfg.Source, "state_dir", g.cfg.State.Dir,
-		"routes", len(g.cfg.Routes), "sinks", len(g.sinks))
+		"routes", len(g.cfg.Routes), "sinks", len(p.sinks))
 	return nil
 }
 
 // Shutdown stops ingest first (in-flight requests finish), then drains the sinks in parallel,
 // then stops the admin server, all within ctx. It is safe before Start and safe twice.
 func (g *Gateway) Shutdown(ctx context.Context) error {
+	g.reloadMu.Lock()
+	defer g.reloadMu.Unlock()
 	var errs []error
 	if g.ingest != nil {
 		errs = append(errs, g.ingest.Shutdown(ctx))
 	}
-	var wg sync.WaitGroup
-	sinkErrs := make([]error, len(g.sinks))
-	for i, s := range g.sinks {
-		wg.Go(func() { sinkErrs[i] = s.Shutdown(ctx) })
-	}
-	wg.Wait()
-	errs = append(errs, sinkErrs...)
+	errs = append(errs, shutdownAll(ctx, g.pipe.Load().sinks))
 	if g.admin != nil {
 		errs = append(errs, g.admin.Shutdown(ctx))
 	}
@@ -206,7 +175,7 @@ func (g *Gateway) Ready() error {
 	if err := g.ingest.Ready(); err != nil {
 		return err
 	}
-	for _, s := range g.sinks {
+	for _, s := range g.pipe.Load().sinks {
 		if err := s.Healthy(); err != nil {
 			return fmt.Errorf("sink %s: %w", s.Name(), err)
 		}
