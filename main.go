@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strings"
 	"syscall"
 
 	"claude-otel-gw/config"
@@ -78,7 +80,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 2
 	}
 
-	log := newLogger(cfg.Log, stderr)
+	var level slog.LevelVar
+	level.Set(logLevel(cfg.Log))
+	log := newLogger(cfg.Log, &level, stderr)
 	gw, err := gateway.Build(cfg, log, info)
 	if err != nil {
 		fmt.Fprintln(stderr, err)
@@ -95,8 +99,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	// Until reload lands, a SIGHUP must not kill the daemon (Go's default for SIGHUP).
-	signal.Ignore(syscall.SIGHUP)
+	// Registered before Start, so that a SIGHUP sent as soon as the service is up reloads
+	// rather than kills (Go's default for SIGHUP).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
 	if err := gw.Start(ctx); err != nil {
 		log.Error("start failed", "err", err)
 		return 1
@@ -105,10 +112,20 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err := sdnotify.Ready(); err != nil {
 		log.Warn("telling systemd the gateway is ready failed", "err", err)
 	}
-	<-ctx.Done()
+	running := cfg
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case <-hup:
+			if next := reload(ctx, gw, *configPath, &level, log); next != nil {
+				running = next
+			}
+		}
+	}
 	log.Info("shutting down")
 	sdnotify.Stopping() //nolint:errcheck // systemd learns it from the exit anyway
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout.D())
+	sctx, cancel := context.WithTimeout(context.Background(), running.ShutdownTimeout.D())
 	defer cancel()
 	if err := gw.Shutdown(sctx); err != nil {
 		log.Error("shutdown", "err", err)
@@ -172,11 +189,47 @@ func claudeSettings(cfg *config.Config, o claudesettings.Options, stdout, stderr
 	return 0
 }
 
-func newLogger(c config.Log, w io.Writer) *slog.Logger {
+// reload answers a SIGHUP: it loads the config again from where it was found at start (or,
+// for the embedded default, from the platform path if a file is there now) and hands it to the
+// gateway. On any failure the running config stays, every problem is logged, and the reload
+// metric says so. It returns the new config, or nil.
+func reload(ctx context.Context, gw *gateway.Gateway, explicit string, level *slog.LevelVar, log *slog.Logger) *config.Config {
+	sdnotify.Reloading()   //nolint:errcheck // only systemd's view of the reload is lost
+	defer sdnotify.Ready() //nolint:errcheck
+	log.Info("reloading the config")
+	cfg, err := loadConfig(explicit)
+	if err == nil {
+		err = gw.Reload(ctx, cfg)
+		if err == nil {
+			level.Set(logLevel(cfg.Log))
+			return cfg
+		}
+	} else {
+		gw.ReloadFailed()
+	}
+	msg, applied := "reload failed; the running config stays", (*config.Config)(nil)
+	if errors.Is(err, gateway.ErrPartlyApplied) {
+		msg, applied = "reload partly failed", cfg
+		level.Set(logLevel(cfg.Log))
+	}
+	// One line per problem, so that each is found by whoever greps the log for its key.
+	for _, line := range strings.Split(err.Error(), "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			log.Error(msg, "problem", line)
+		}
+	}
+	return applied
+}
+
+func logLevel(c config.Log) slog.Level {
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
 		level = slog.LevelInfo
 	}
+	return level
+}
+
+func newLogger(c config.Log, level slog.Leveler, w io.Writer) *slog.Logger {
 	opts := &slog.HandlerOptions{Level: level}
 	if c.Format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
