@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"net"
@@ -342,4 +343,53 @@ func waitReady(t *testing.T, url string, exited <-chan error, logs *bytes.Buffer
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Fatalf("not ready after 20s\n%s", logs.String())
+}
+
+// --check validates the Google sinks offline: no credentials, no network, yet a config of all
+// four passes; a credentials file that is not one is named, without its content.
+func TestCheckGoogleSinksOffline(t *testing.T) {
+	env, home := emptyHome(t)
+	key := filepath.Join(home, "gcp-key.json")
+	config := filepath.Join(home, "gcp.toml")
+	body := fmt.Sprintf(`
+[[route]]
+name = "gcp"
+sinks = ["logs", "metrics", "traces"]
+[[route]]
+name = "audit"
+redaction = "none"
+sinks = ["audit"]
+[sink.audit]
+type = "gcs"
+bucket = "acme-claude-audit"
+retention_days = 30
+credentials_file = %q
+[sink.logs]
+type = "cloud_logging"
+project = "acme-prod"
+credentials_file = %q
+[sink.metrics]
+type = "cloud_monitoring"
+project = "acme-prod"
+[sink.traces]
+type = "cloud_trace"
+project = "acme-prod"
+`, key, key)
+	os.WriteFile(config, []byte(body), 0o600)
+	os.WriteFile(key, []byte(`{"type": "service_account", "project_id": "acme-prod", "private_key": "-----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY-----\n"}`), 0o600)
+	if code, out, errs := runBinary(t, env, "", "--check", "--config", config); code != 0 || !strings.Contains(out, ": ok") {
+		t.Errorf("--check on the Google sinks: exit %d\n%s%s", code, out, errs)
+	}
+	os.WriteFile(key, []byte(`{"private_key": "-----BEGIN PRIVATE KEY-----\nMIIEv"}`), 0o600)
+	code, _, errs := runBinary(t, env, "", "--check", "--config", config)
+	if code != 1 || !strings.Contains(errs, `no "type" field`) || !strings.Contains(errs, "sink.audit") {
+		t.Errorf("--check with a credentials file that is not one: exit %d\n%s", code, errs)
+	}
+	if strings.Contains(errs, "MIIEv") {
+		t.Errorf("--check quoted the credentials file:\n%s", errs)
+	}
+	os.Chmod(key, 0o644)
+	if code, _, errs := runBinary(t, env, "", "--check", "--config", config); code != 1 || !strings.Contains(errs, "readable by others") {
+		t.Errorf("--check with a credentials file others can read: exit %d\n%s", code, errs)
+	}
 }

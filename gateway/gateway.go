@@ -111,6 +111,8 @@ func newWriter(name string, sc *config.Sink, m *admin.Metrics, log *slog.Logger,
 			Metrics: m,
 			Logger:  log,
 		})
+	case "gcs", "cloud_logging", "cloud_monitoring", "cloud_trace":
+		return newGoogleWriter(name, sc, m, log, info)
 	case "file":
 		return file.New(file.Options{
 			Dir:          sc.Path,
