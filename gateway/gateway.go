@@ -82,8 +82,8 @@ func (g *Gateway) Consume(ctx context.Context, r telemetry.Request) error {
 }
 
 // newWriter builds the destination writer for one sink.
-func newWriter(name string, sc *config.Sink, m *admin.Metrics, log *slog.Logger, info Info) (sinks.Writer, error) {
-	log = log.With("sink", name)
+func newWriter(name string, sc *config.Sink, m *admin.Metrics, base *slog.Logger, info Info) (sinks.Writer, error) {
+	log := base.With("sink", name)
 	switch sc.Type {
 	case "otlp":
 		headers := make(map[string]string, len(sc.Headers))
@@ -112,7 +112,8 @@ func newWriter(name string, sc *config.Sink, m *admin.Metrics, log *slog.Logger,
 			Logger:  log,
 		})
 	case "gcs", "cloud_logging", "cloud_monitoring", "cloud_trace":
-		return newGoogleWriter(name, sc, m, log, info)
+		// These name their sink in their logs themselves.
+		return newGoogleWriter(name, sc, m, base, info)
 	case "file":
 		return file.New(file.Options{
 			Dir:          sc.Path,
