@@ -5,16 +5,15 @@ import (
 	"encoding/binary"
 	"math"
 	"slices"
-	"strings"
 	"time"
 
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 	metricpb "google.golang.org/genproto/googleapis/api/metric"
-	"google.golang.org/protobuf/proto"
 
 	"claude-otel-gw/telemetry"
+	"claude-otel-gw/telemetry/attrkey"
 )
 
 const (
@@ -88,11 +87,11 @@ func (w *Writer) fold(req *colmetricspb.ExportMetricsServiceRequest, skip map[st
 	for _, rm := range req.GetResourceMetrics() {
 		res := w.labels.resource(rm.GetResource().GetAttributes())
 		for _, sm := range rm.GetScopeMetrics() {
-			base := b.appendAttrs(b.idBase[:0], rm.GetResource().GetAttributes())
-			base = appendString(base, sm.GetScope().GetName())
-			base = appendString(base, sm.GetScope().GetVersion())
+			base := attrkey.AppendAttrs(b.idBase[:0], rm.GetResource().GetAttributes(), &b.sorted)
+			base = attrkey.AppendString(base, sm.GetScope().GetName())
+			base = attrkey.AppendString(base, sm.GetScope().GetVersion())
 			for _, m := range sm.GetMetrics() {
-				b.idBase = appendString(base, m.GetName())
+				b.idBase = attrkey.AppendString(base, m.GetName())
 				b.metric(m, &res)
 			}
 			b.idBase = base
@@ -264,9 +263,9 @@ func (b *batch) touch(s *series, start, t uint64) {
 // written for this request by an earlier attempt, or one past maxSeries.
 func (b *batch) series(info *metricInfo, res *resourceLabels, attrs []*commonpb.KeyValue, bounds []float64) *series {
 	labels := b.w.labels.point(attrs, res, info.typ)
-	k := appendString(b.key[:0], info.typ)
+	k := attrkey.AppendString(b.key[:0], info.typ)
 	for _, l := range labels {
-		k = appendString(appendString(k, l.key), l.value)
+		k = attrkey.AppendString(attrkey.AppendString(k, l.key), l.value)
 	}
 	b.key = k
 	if _, ok := b.skip[string(k)]; ok {
@@ -304,57 +303,13 @@ func (b *batch) series(info *metricInfo, res *resourceLabels, attrs []*commonpb.
 // its attributes, and for a cumulative kind its start time, so that a sender's restart is a
 // new source and what the old one counted stays in the total.
 func (b *batch) sourceID(info *metricInfo, p point) sourceID {
-	id := b.appendAttrs(append(b.id[:0], b.idBase...), p.attrs)
+	id := attrkey.AppendAttrs(append(b.id[:0], b.idBase...), p.attrs, &b.sorted)
 	id = append(id, byte(info.kind))
 	if info.kind.cumulative() {
 		id = binary.BigEndian.AppendUint64(id, p.start)
 	}
 	b.id = id
 	return sha256.Sum256(id)
-}
-
-// appendAttrs encodes a set of attributes, sorted by key so that the order a client sends
-// them in does not matter, unambiguously.
-func (b *batch) appendAttrs(dst []byte, attrs []*commonpb.KeyValue) []byte {
-	s := append(b.sorted[:0], attrs...)
-	slices.SortStableFunc(s, func(x, y *commonpb.KeyValue) int { return strings.Compare(x.GetKey(), y.GetKey()) })
-	b.sorted = s
-	dst = binary.AppendUvarint(dst, uint64(len(s)))
-	for _, kv := range s {
-		dst = appendString(dst, kv.GetKey())
-		dst = appendValue(dst, kv.GetValue())
-	}
-	return dst
-}
-
-func appendValue(b []byte, v *commonpb.AnyValue) []byte {
-	switch x := v.GetValue().(type) {
-	case nil:
-		return append(b, 0)
-	case *commonpb.AnyValue_StringValue:
-		return appendString(append(b, 1), x.StringValue)
-	case *commonpb.AnyValue_BoolValue:
-		if x.BoolValue {
-			return append(b, 2, 1)
-		}
-		return append(b, 2, 0)
-	case *commonpb.AnyValue_IntValue:
-		return binary.BigEndian.AppendUint64(append(b, 3), uint64(x.IntValue))
-	case *commonpb.AnyValue_DoubleValue:
-		return binary.BigEndian.AppendUint64(append(b, 4), math.Float64bits(x.DoubleValue))
-	case *commonpb.AnyValue_BytesValue:
-		return appendString(append(b, 5), string(x.BytesValue))
-	default:
-		// Arrays and maps are rare in metric attributes; their deterministic encoding is
-		// identity enough.
-		enc, _ := proto.MarshalOptions{Deterministic: true}.Marshal(v)
-		return appendString(append(b, 6), string(enc))
-	}
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }
 
 // noValue reports the flag a sender sets on a point that only marks a series as gone.

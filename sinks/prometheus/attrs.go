@@ -2,14 +2,11 @@ package promsink
 
 import (
 	"encoding/binary"
-	"math"
-	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
-	"google.golang.org/protobuf/proto"
 )
 
 // label is one allow-listed attribute and the Prometheus label it becomes.
@@ -96,49 +93,4 @@ func appendSeriesKey(b []byte, mask uint64, vals []string) []byte {
 		b = append(b, v...)
 	}
 	return b
-}
-
-// appendAttrs encodes a set of attributes, sorted by key so that the order a client sends them
-// in does not matter, as part of a source's identity. scratch is reused between calls.
-func appendAttrs(b []byte, attrs []*commonpb.KeyValue, scratch *[]*commonpb.KeyValue) []byte {
-	s := append((*scratch)[:0], attrs...)
-	slices.SortStableFunc(s, func(x, y *commonpb.KeyValue) int { return strings.Compare(x.GetKey(), y.GetKey()) })
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	for _, kv := range s {
-		b = appendString(b, kv.GetKey())
-		b = appendValue(b, kv.GetValue())
-	}
-	clear(s)
-	*scratch = s[:0]
-	return b
-}
-
-func appendValue(b []byte, v *commonpb.AnyValue) []byte {
-	switch x := v.GetValue().(type) {
-	case nil:
-		return append(b, 0)
-	case *commonpb.AnyValue_StringValue:
-		return appendString(append(b, 1), x.StringValue)
-	case *commonpb.AnyValue_BoolValue:
-		if x.BoolValue {
-			return append(b, 2, 1)
-		}
-		return append(b, 2, 0)
-	case *commonpb.AnyValue_IntValue:
-		return binary.BigEndian.AppendUint64(append(b, 3), uint64(x.IntValue))
-	case *commonpb.AnyValue_DoubleValue:
-		return binary.BigEndian.AppendUint64(append(b, 4), math.Float64bits(x.DoubleValue))
-	case *commonpb.AnyValue_BytesValue:
-		return appendString(append(b, 5), string(x.BytesValue))
-	default:
-		// Arrays and maps are rare in metric attributes; their deterministic encoding is
-		// identity enough.
-		enc, _ := proto.MarshalOptions{Deterministic: true}.Marshal(v)
-		return appendString(append(b, 6), string(enc))
-	}
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
 }

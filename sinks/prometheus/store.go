@@ -13,6 +13,7 @@ import (
 	metricspb "go.opentelemetry.io/proto/otlp/metrics/v1"
 
 	"claude-otel-gw/telemetry"
+	"claude-otel-gw/telemetry/attrkey"
 )
 
 // kind is the Prometheus type a metric is exported as.
@@ -403,12 +404,12 @@ func (s *store) source(p point, k kind, newSeries bool, start, at uint64, now ti
 // sourceID identifies a cumulative series the way its sender does: resource, scope, metric
 // and every attribute of the point, whatever the sink keeps as labels.
 func (s *store) sourceID(p point, k kind) sourceID {
-	b := appendAttrs(s.idBuf[:0], p.resource, &s.sortBuf)
-	b = appendString(b, p.scope.GetName())
-	b = appendString(b, p.scope.GetVersion())
-	b = appendString(b, p.metric.GetName())
+	b := attrkey.AppendAttrs(s.idBuf[:0], p.resource, &s.sortBuf)
+	b = attrkey.AppendString(b, p.scope.GetName())
+	b = attrkey.AppendString(b, p.scope.GetVersion())
+	b = attrkey.AppendString(b, p.metric.GetName())
 	b = append(b, byte(k))
-	b = appendAttrs(b, p.attrs, &s.sortBuf)
+	b = attrkey.AppendAttrs(b, p.attrs, &s.sortBuf)
 	s.idBuf = b
 	return sha256.Sum256(b)
 }
