@@ -353,7 +353,7 @@ var notSecrets = [...]string{
 // plausibleSecret reports whether val, assigned to key, could be a secret rather than a
 // placeholder, a reference or a type.
 func plausibleSecret(val, key string, class keyClass) bool {
-	if isReference(val) || strings.HasPrefix(val, "-----BEGIN") || strings.EqualFold(val, key) {
+	if val == "" || isReference(val) || strings.HasPrefix(val, "-----BEGIN") || strings.EqualFold(val, key) {
 		return false
 	}
 	for _, w := range notSecrets {

@@ -56,7 +56,8 @@ func findCLIPassword(s string, at int) (start, end int, ok bool) {
 		}
 		end = runeStart(s, end)
 	}
-	if !ok || !plausibleSecret(s[start:end], "password", keySecret) {
+	// Cut back to a whole character, the value may be nothing at all (invalid UTF-8 after -p).
+	if !ok || end <= start || !plausibleSecret(s[start:end], "password", keySecret) {
 		return 0, 0, false
 	}
 	return start, end, true
