@@ -66,21 +66,26 @@ func (g *Gateway) reload(ctx context.Context, cfg *config.Config) error {
 		}
 		return err
 	}
+	// applied is the config as it runs: where a listener could not move, its old settings, so
+	// that the next reload tries again.
+	applied := *cfg
 	var errs []error
 	if rebind {
 		if err := g.rebindIngest(ctx, newIngest, cfg.Ingest); err != nil {
 			errs = append(errs, fmt.Errorf("routes and sinks were reloaded, but the otlp listeners kept their old settings: %w", err))
+			applied.Ingest = g.cfg.Ingest
 		}
 	}
 	if cfg.Admin.Listen != g.cfg.Admin.Listen {
 		if err := g.rebindAdmin(ctx, cfg.Admin.Listen); err != nil {
 			errs = append(errs, fmt.Errorf("the admin listener kept its old address: %w", err))
+			applied.Admin = g.cfg.Admin
 		}
 	}
 	if cfg.Log.Format != g.cfg.Log.Format {
 		g.log.Warn("log.format changes at the next restart", "format", g.cfg.Log.Format, "configured", cfg.Log.Format)
 	}
-	g.cfg = cfg
+	g.cfg = &applied
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %w", ErrPartlyApplied, errors.Join(errs...))
 	}

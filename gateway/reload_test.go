@@ -3,6 +3,7 @@ package gateway
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -291,5 +292,62 @@ func waitFor(t *testing.T, what string, ok func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A reload that moves the listeners binds the new addresses before letting go of the old ones;
+// one whose address is taken keeps the old listener, says so, and a later reload tries again.
+func TestReloadMovesListeners(t *testing.T) {
+	dest := capture.StartReceiver(t, "")
+	dir := t.TempDir()
+	free := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().String()
+	}
+	withAddrs := func(httpAddr, adminAddr string) *config.Config {
+		cfg := reloadConfig(t, dir, dest.URL, "")
+		cfg.Ingest.GRPCListen, cfg.Ingest.HTTPListen, cfg.Admin.Listen = "", httpAddr, adminAddr
+		return cfg
+	}
+	g := start(t, withAddrs(free(), free()))
+	oldHTTP := g.HTTPAddr().String()
+
+	newHTTP, newAdmin := free(), free()
+	if err := g.Reload(context.Background(), withAddrs(newHTTP, newAdmin)); err != nil {
+		t.Fatal(err)
+	}
+	if got := postWithToken(t, newHTTP, ""); got != http.StatusOK {
+		t.Errorf("the moved OTLP/HTTP listener answers %d", got)
+	}
+	if _, err := net.Dial("tcp", oldHTTP); err == nil {
+		t.Errorf("the old OTLP/HTTP address %s still accepts connections", oldHTTP)
+	}
+	if resp, err := http.Get("http://" + newAdmin + "/healthz"); err != nil {
+		t.Errorf("the moved admin listener: %v", err)
+	} else {
+		resp.Body.Close()
+	}
+
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = g.Reload(context.Background(), withAddrs(taken.Addr().String(), newAdmin))
+	if !errors.Is(err, ErrPartlyApplied) {
+		t.Fatalf("Reload to a taken address = %v, want it partly applied", err)
+	}
+	if got := postWithToken(t, newHTTP, ""); got != http.StatusOK {
+		t.Errorf("after a failed move the listener answers %d", got)
+	}
+	taken.Close()
+	if err := g.Reload(context.Background(), withAddrs(taken.Addr().String(), newAdmin)); err != nil {
+		t.Fatalf("the same reload once the address is free: %v", err)
+	}
+	if got := postWithToken(t, taken.Addr().String(), ""); got != http.StatusOK {
+		t.Errorf("the listener moved on the second try answers %d", got)
 	}
 }
