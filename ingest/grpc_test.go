@@ -98,7 +98,7 @@ func TestGRPCBadGzip(t *testing.T) {
 		t.Fatalf("a request with a broken gzip payload was accepted")
 	}
 	t.Logf("answer: %v %q", codes.Code(code), msg)
-	if got := testutil.ToFloat64(h.metrics.RefusedRequests.WithLabelValues("grpc", "malformed")); got != 1 {
+	if got := refusedSoon(h, "grpc", "malformed", 1); got != 1 {
 		t.Errorf("refused_requests_total{transport=grpc,reason=malformed} = %v, want 1", got)
 	}
 	code, msg = grpcFrame(t, h.srv.GRPCAddr().String(), logsExport, "gzip", gzipped(t, fixtureNamed(t, "01-prompt-pii-grpc/logs.grpc.pb").data))

@@ -21,6 +21,7 @@ import (
 	"claude-otel-gw/internal/testlog"
 	"claude-otel-gw/telemetry"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	collogspb "go.opentelemetry.io/proto/otlp/collector/logs/v1"
 	colmetricspb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -422,4 +423,16 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// refusedSoon waits up to 5s for refused_requests_total{transport,reason} to reach want and
+// returns its value. A refusal grpc-go answers itself (a message over the limit, a payload that
+// does not decompress) reaches the client from inside the handler's decode, before the handler
+// counts it: the count can trail the client's answer by a moment.
+func refusedSoon(h *harness, transport, reason string, want float64) float64 {
+	c := h.metrics.RefusedRequests.WithLabelValues(transport, reason)
+	for deadline := time.Now().Add(5 * time.Second); testutil.ToFloat64(c) != want && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	return testutil.ToFloat64(c)
 }
