@@ -198,19 +198,20 @@ func reload(ctx context.Context, gw *gateway.Gateway, explicit string, level *sl
 	defer sdnotify.Ready() //nolint:errcheck
 	log.Info("reloading the config")
 	cfg, err := loadConfig(explicit)
-	if err == nil {
+	if err != nil {
+		gw.ReloadFailed()
+	} else {
 		err = gw.Reload(ctx, cfg)
+	}
+	msg := "reload failed; the running config stays"
+	if cfg != nil && (err == nil || errors.Is(err, gateway.ErrPartlyApplied)) {
+		level.Set(logLevel(cfg.Log))
 		if err == nil {
-			level.Set(logLevel(cfg.Log))
 			return cfg
 		}
+		msg = "reload partly failed"
 	} else {
-		gw.ReloadFailed()
-	}
-	msg, applied := "reload failed; the running config stays", (*config.Config)(nil)
-	if errors.Is(err, gateway.ErrPartlyApplied) {
-		msg, applied = "reload partly failed", cfg
-		level.Set(logLevel(cfg.Log))
+		cfg = nil
 	}
 	// One line per problem, so that each is found by whoever greps the log for its key.
 	for _, line := range strings.Split(err.Error(), "\n") {
@@ -218,7 +219,7 @@ func reload(ctx context.Context, gw *gateway.Gateway, explicit string, level *sl
 			log.Error(msg, "problem", line)
 		}
 	}
-	return applied
+	return cfg
 }
 
 func logLevel(c config.Log) slog.Level {

@@ -173,6 +173,11 @@ func (v *checker) listeners() {
 	}
 }
 
+// IsLoopbackHost reports whether host (a name or an address, without a port) is localhost or
+// a loopback address: the only place a listener without TLS, or a Google sink with insecure,
+// may point at.
+func IsLoopbackHost(host string) bool { return isLoopback(host) }
+
 func isLoopback(host string) bool {
 	if strings.EqualFold(host, "localhost") {
 		return true
@@ -553,7 +558,7 @@ func (v *checker) sink(name string, s *Sink) {
 		switch {
 		case s.LogName == "":
 			v.errf(key+".log_name", "must not be empty")
-		case len(s.LogName) > 512 || !logNameRE.MatchString(s.LogName):
+		case !ValidLogName(s.LogName):
 			v.errf(key+".log_name", "want at most 512 letters, digits and / _ - . (%s)", quoteString(s.LogName))
 		}
 		v.resource(key, s)
@@ -674,14 +679,14 @@ func (v *checker) gcsSink(key string, s *Sink) {
 	if strings.HasPrefix(s.Prefix, "/") || strings.HasSuffix(s.Prefix, "/") || strings.Contains(s.Prefix, "//") {
 		v.errf(key+".prefix", "must not start or end with / or hold // (%s)", quoteString(s.Prefix))
 	}
-	if s.KMSKey != "" && !kmsKeyRE.MatchString(s.KMSKey) {
+	if s.KMSKey != "" && !ValidKMSKey(s.KMSKey) {
 		v.errf(key+".kms_key", "want projects/P/locations/L/keyRings/R/cryptoKeys/K (%s)", quoteString(s.KMSKey))
 	}
 	if s.RetentionDays < 0 {
 		v.errf(key+".retention_days", "must not be negative (%d)", s.RetentionDays)
 	}
 	if s.StorageClass != "" {
-		v.oneOf(key+".storage_class", s.StorageClass, "STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE")
+		v.oneOf(key+".storage_class", s.StorageClass, StorageClasses...)
 	}
 }
 
@@ -704,6 +709,20 @@ var (
 	kmsKeyRE  = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`)
 	logNameRE = regexp.MustCompile(`^[A-Za-z0-9/_.-]+$`)
 )
+
+// Google's naming rules, shared by the config's checks and the sinks' own (a sink built
+// without the config checks its options too).
+
+// StorageClasses are the storage classes a gcs sink may set on its objects.
+var StorageClasses = []string{"STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"}
+
+// ValidKMSKey reports whether s is a Cloud KMS key name,
+// projects/P/locations/L/keyRings/R/cryptoKeys/K.
+func ValidKMSKey(s string) bool { return kmsKeyRE.MatchString(s) }
+
+// ValidLogName reports whether s is a log id Cloud Logging takes: at most 512 letters,
+// digits and / _ - . (before URL-encoding).
+func ValidLogName(s string) bool { return len(s) <= 512 && logNameRE.MatchString(s) }
 
 // headerNameRE is what HTTP and gRPC both take as a header name.
 var headerNameRE = regexp.MustCompile(`^[A-Za-z0-9!#$%&'*+.^_` + "`" + `|~-]+$`)

@@ -17,8 +17,8 @@ import (
 )
 
 // newGoogleWriter builds the writer of a Google sink (gcs, cloud_logging, cloud_monitoring,
-// cloud_trace), or returns nil for another type. It reads the credentials file, if any, but
-// calls nothing: the clients are made when the sink starts.
+// cloud_trace). Each writer's New checks the credentials file, if any, but calls nothing: the
+// clients are made when the sink starts.
 func newGoogleWriter(name string, sc *config.Sink, m *admin.Metrics, log *slog.Logger, info Info) (sinks.Writer, error) {
 	g := gcp.Options{
 		Project:         sc.Project,
@@ -26,11 +26,6 @@ func newGoogleWriter(name string, sc *config.Sink, m *admin.Metrics, log *slog.L
 		Endpoint:        sc.Endpoint,
 		Insecure:        sc.Insecure,
 		UserAgent:       "claude-otel-gw/" + info.Version,
-	}
-	if g.CredentialsFile != "" {
-		if err := gcp.CheckCredentialsFile(g.CredentialsFile); err != nil {
-			return nil, err
-		}
 	}
 	switch sc.Type {
 	case "gcs":

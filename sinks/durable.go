@@ -125,26 +125,26 @@ func recordWeight(head []byte) int64 {
 
 // take waits for the next record not yet taken.
 func (q *durable) take(ctx context.Context) (item, bool) {
-	for {
+	return q.decodeNext(func() (spool.Record, bool) {
 		rec, err := q.sp.Next(ctx)
-		if err != nil {
-			return item{}, false
-		}
-		it, err := decodeRecord(rec)
-		if err != nil {
-			q.bad(err)
-			q.sp.Ack(rec.ID)
-			continue
-		}
-		return it, true
-	}
+		return rec, err == nil
+	})
 }
 
 // tryTake takes the next record if one waits.
 func (q *durable) tryTake() (item, bool) {
-	for {
+	return q.decodeNext(func() (spool.Record, bool) {
 		rec, ok, err := q.sp.TryNext()
-		if err != nil || !ok {
+		return rec, ok && err == nil
+	})
+}
+
+// decodeNext decodes the records next returns until one decodes; one that does not is counted,
+// acknowledged (it can never be delivered) and skipped.
+func (q *durable) decodeNext(next func() (spool.Record, bool)) (item, bool) {
+	for {
+		rec, ok := next()
+		if !ok {
 			return item{}, false
 		}
 		it, err := decodeRecord(rec)

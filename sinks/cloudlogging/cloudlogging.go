@@ -38,6 +38,7 @@ import (
 	"google.golang.org/genproto/googleapis/api/monitoredres"
 
 	"claude-otel-gw/admin"
+	"claude-otel-gw/config"
 	"claude-otel-gw/internal/logevery"
 	"claude-otel-gw/sinks"
 	"claude-otel-gw/sinks/gcp"
@@ -69,9 +70,6 @@ const (
 
 // logEvery bounds how often refused and truncated entries are logged.
 const logEvery = time.Minute
-
-// logIDRE is what Cloud Logging allows in a log id.
-var logIDRE = regexp.MustCompile(`^[A-Za-z0-9/_.-]+$`)
 
 // Options configure a Writer.
 type Options struct {
@@ -144,7 +142,7 @@ func newWriter(o Options) (*Writer, error) {
 	if o.LogName == "" {
 		o.LogName = DefaultLogName
 	}
-	if len(o.LogName) > maxLogIDLen || !logIDRE.MatchString(o.LogName) {
+	if !config.ValidLogName(o.LogName) {
 		return nil, fmt.Errorf("log_name %q: want at most %d letters, digits and / _ - .", o.LogName, maxLogIDLen)
 	}
 	res, err := checkResource(o.Resource)

@@ -21,6 +21,8 @@ import (
 	"google.golang.org/api/option"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+
+	"claude-otel-gw/config"
 )
 
 // Options are the keys every Google sink takes.
@@ -49,14 +51,9 @@ var credentialTypes = map[string]option.CredentialsType{
 	"external_account":             option.ExternalAccount,
 }
 
-// CheckCredentialsFile reads a credentials file and reports what is wrong with it, offline: it
-// must be readable JSON with a known "type". Whether the key is still valid only the service
-// can tell.
-func CheckCredentialsFile(path string) error {
-	_, err := credentialsType(path)
-	return err
-}
-
+// credentialsType reads a credentials file and reports what is wrong with it, offline: it must
+// be readable JSON with a known "type". Whether the key is still valid only the service can
+// tell.
 func credentialsType(path string) (option.CredentialsType, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -93,12 +90,7 @@ func IsLoopback(endpoint string) bool {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
 	}
-	host = strings.Trim(host, "[]")
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
+	return config.IsLoopbackHost(strings.Trim(host, "[]"))
 }
 
 // GRPCClientOptions are the options for a gRPC client of a Google service (Logging,

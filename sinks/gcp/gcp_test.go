@@ -18,7 +18,7 @@ import (
 	"claude-otel-gw/sinks"
 )
 
-func TestCheckCredentialsFile(t *testing.T) {
+func TestCredentialsFile(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, content string) string {
 		p := filepath.Join(dir, name)
@@ -42,15 +42,15 @@ func TestCheckCredentialsFile(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := CheckCredentialsFile(c.path)
+			_, err := credentialsType(c.path)
 			if c.wantErr == "" {
 				if err != nil {
-					t.Fatalf("CheckCredentialsFile: %v", err)
+					t.Fatalf("credentialsType: %v", err)
 				}
 				return
 			}
 			if err == nil || !strings.Contains(err.Error(), c.wantErr) {
-				t.Fatalf("CheckCredentialsFile = %v, want an error saying %q", err, c.wantErr)
+				t.Fatalf("credentialsType = %v, want an error saying %q", err, c.wantErr)
 			}
 			if strings.Contains(err.Error(), "PRIVATE KEY") || strings.Contains(err.Error(), "MIIE") {
 				t.Fatalf("the error quotes the file's content: %v", err)

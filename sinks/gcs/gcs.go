@@ -29,13 +29,14 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
-	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
 	"cloud.google.com/go/storage"
 
+	"claude-otel-gw/config"
 	"claude-otel-gw/sinks"
 	"claude-otel-gw/sinks/gcp"
 )
@@ -70,9 +71,11 @@ type Writer struct {
 	pending *pending // names of batches tried and not yet written
 
 	// retentionRetry is the first wait before trying the retention rule again after a failed
-	// Start; it doubles up to retentionRetryMax. stop ends the background tries at Close.
+	// Start; it doubles up to retentionRetryMax. Close cancels stopped, which ends the
+	// background tries and any call they are making.
 	retentionRetry time.Duration
-	stop           chan struct{}
+	stopped        context.Context
+	stop           context.CancelFunc
 	retentionDone  chan struct{} // closed when the background tries end; nil if none ran
 
 	mu     sync.Mutex
@@ -86,10 +89,6 @@ type Writer struct {
 const startTimeout = 30 * time.Second
 
 var (
-	kmsKeyRE = regexp.MustCompile(`^projects/[^/]+/locations/[^/]+/keyRings/[^/]+/cryptoKeys/[^/]+$`)
-
-	storageClasses = []string{"", "STANDARD", "NEARLINE", "COLDLINE", "ARCHIVE"}
-
 	errClosed     = errors.New("closed")
 	errNotStarted = errors.New("not started")
 )
@@ -110,12 +109,12 @@ func newWriter(o Options) (*Writer, error) {
 		return nil, errors.New("no bucket given")
 	case strings.HasPrefix(o.Prefix, "/") || strings.HasSuffix(o.Prefix, "/"):
 		return nil, fmt.Errorf("prefix %q: must not start or end with /", o.Prefix)
-	case o.KMSKey != "" && !kmsKeyRE.MatchString(o.KMSKey):
+	case o.KMSKey != "" && !config.ValidKMSKey(o.KMSKey):
 		return nil, fmt.Errorf("kms_key %q: want projects/P/locations/L/keyRings/R/cryptoKeys/K", o.KMSKey)
 	case o.RetentionDays < 0:
 		return nil, fmt.Errorf("retention_days %d: must not be negative", o.RetentionDays)
 	}
-	if !validStorageClass(o.StorageClass) {
+	if o.StorageClass != "" && !slices.Contains(config.StorageClasses, o.StorageClass) {
 		return nil, fmt.Errorf("storage_class %q: want STANDARD, NEARLINE, COLDLINE or ARCHIVE", o.StorageClass)
 	}
 	host := o.Host
@@ -142,6 +141,7 @@ func newWriter(o Options) (*Writer, error) {
 	if _, err := gcp.HTTPClientOptions(gopts); err != nil {
 		return nil, err
 	}
+	stopped, stop := context.WithCancel(context.Background())
 	log := o.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -155,17 +155,9 @@ func newWriter(o Options) (*Writer, error) {
 		pending: newPending(pendingMemory),
 
 		retentionRetry: time.Minute,
-		stop:           make(chan struct{}),
+		stopped:        stopped,
+		stop:           stop,
 	}, nil
-}
-
-func validStorageClass(c string) bool {
-	for _, s := range storageClasses {
-		if c == s {
-			return true
-		}
-	}
-	return false
 }
 
 // storageEndpoint turns the endpoint as configured (a URL, with or without the JSON API's path,
@@ -254,7 +246,7 @@ func (w *Writer) Close() error {
 		return nil
 	}
 	w.closed = true
-	close(w.stop)
+	w.stop()
 	if w.retentionDone != nil {
 		w.mu.Unlock()
 		<-w.retentionDone

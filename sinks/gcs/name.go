@@ -164,8 +164,8 @@ func pointTimes(m *metricspb.Metric, see func(uint64)) {
 type pending struct {
 	mu    sync.Mutex
 	max   int
-	names map[pendingKey]string
-	order *list.List // of pendingKey, oldest first
+	names map[pendingKey]*list.Element // of pendingEntry
+	order *list.List                   // oldest first
 }
 
 type pendingKey struct {
@@ -173,25 +173,29 @@ type pendingKey struct {
 	content string
 }
 
+type pendingEntry struct {
+	key  pendingKey
+	name string
+}
+
 func newPending(max int) *pending {
-	return &pending{max: max, names: make(map[pendingKey]string), order: list.New()}
+	return &pending{max: max, names: make(map[pendingKey]*list.Element), order: list.New()}
 }
 
 // name returns the name given to key's batch at its first attempt, or gives it fresh().
 func (p *pending) name(key pendingKey, fresh func() string) string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if n, ok := p.names[key]; ok {
-		return n
+	if e, ok := p.names[key]; ok {
+		return e.Value.(pendingEntry).name
 	}
 	if p.order.Len() >= p.max {
 		oldest := p.order.Front()
-		delete(p.names, oldest.Value.(pendingKey))
+		delete(p.names, oldest.Value.(pendingEntry).key)
 		p.order.Remove(oldest)
 	}
 	n := fresh()
-	p.names[key] = n
-	p.order.PushBack(key)
+	p.names[key] = p.order.PushBack(pendingEntry{key, n})
 	return n
 }
 
@@ -199,14 +203,8 @@ func (p *pending) name(key pendingKey, fresh func() string) string {
 func (p *pending) done(key pendingKey) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if _, ok := p.names[key]; !ok {
-		return
-	}
-	delete(p.names, key)
-	for e := p.order.Front(); e != nil; e = e.Next() {
-		if e.Value.(pendingKey) == key {
-			p.order.Remove(e)
-			break
-		}
+	if e, ok := p.names[key]; ok {
+		delete(p.names, key)
+		p.order.Remove(e)
 	}
 }

@@ -80,18 +80,11 @@ func (w *Writer) keepTryingRetention() {
 	wait := w.retentionRetry
 	for {
 		select {
-		case <-w.stop:
+		case <-w.stopped.Done():
 			return
 		case <-time.After(wait):
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), startTimeout)
-		go func() {
-			select {
-			case <-w.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
+		ctx, cancel := context.WithTimeout(w.stopped, startTimeout)
 		err := w.ensureRetention(ctx)
 		cancel()
 		if err == nil {

@@ -248,6 +248,19 @@ func (s *store) find(f *family, p point) (*series, uint64) {
 
 func (s *store) full() bool { return s.nSeries >= s.maxSeries }
 
+// orNew returns ser, or, when find found none, a new series for the point of metric name; nil
+// (and the point counted) when the store is full.
+func (s *store) orNew(ser *series, f *family, mask uint64, now time.Time, t *tally, name string) *series {
+	if ser != nil {
+		return ser
+	}
+	if s.full() {
+		t.skip(reasonSeriesLimit, name, 1)
+		return nil
+	}
+	return s.newSeries(f, mask, now)
+}
+
 // newSeries adds the series find did not find; the caller has checked full.
 func (s *store) newSeries(f *family, mask uint64, now time.Time) *series {
 	desc := f.descs[mask]
@@ -283,12 +296,8 @@ func (s *store) sumPoint(f *family, p point, temp metricspb.AggregationTemporali
 	ser, mask := s.find(f, p)
 	switch temp {
 	case metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_DELTA:
-		if ser == nil {
-			if s.full() {
-				t.skip(reasonSeriesLimit, name, 1)
-				return
-			}
-			ser = s.newSeries(f, mask, now)
+		if ser = s.orNew(ser, f, mask, now, t, name); ser == nil {
+			return
 		}
 		ser.value += v
 	case metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_CUMULATIVE:
@@ -321,12 +330,8 @@ func (s *store) gaugePoint(f *family, p point, dp *metricspb.NumberDataPoint, no
 		return
 	}
 	ser, mask := s.find(f, p)
-	if ser == nil {
-		if s.full() {
-			t.skip(reasonSeriesLimit, p.metric.GetName(), 1)
-			return
-		}
-		ser = s.newSeries(f, mask, now)
+	if ser = s.orNew(ser, f, mask, now, t, p.metric.GetName()); ser == nil {
+		return
 	}
 	// Merged sources report in any order: the latest point wins, not the last to arrive.
 	if dp.GetTimeUnixNano() >= ser.time {
@@ -347,12 +352,8 @@ func (s *store) histogramPoint(f *family, p point, temp metricspb.AggregationTem
 	ser, mask := s.find(f, p)
 	switch temp {
 	case metricspb.AggregationTemporality_AGGREGATION_TEMPORALITY_DELTA:
-		if ser == nil {
-			if s.full() {
-				t.skip(reasonSeriesLimit, name, 1)
-				return
-			}
-			ser = s.newSeries(f, mask, now)
+		if ser = s.orNew(ser, f, mask, now, t, name); ser == nil {
+			return
 		}
 		ser.count += count
 		ser.value += sum
